@@ -1,0 +1,38 @@
+# mcat: the two commands a fresh machine needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+## demo: set up, then run the pipeline on the embedded default (synthetic speed-shift dataset, demo preset)
+demo: $(STAMP)
+	$(BIN)/mcat synth
+	$(BIN)/mcat ingest
+	$(BIN)/mcat masks
+	$(BIN)/mcat windows
+
+## test: set up, then run the test suite
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+## bench: throughput benchmarks (ratios measured side by side in one run)
+bench: $(STAMP)
+	$(BIN)/python bench/data_bench.py
+
+## lock: re-resolve constraints.txt from pyproject.toml in a scratch venv
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet torch==2.13.0 -e ".[dev]"
+	{ head -2 constraints.txt; .lock-venv/bin/pip freeze --exclude-editable | sed 's/+cpu$$//'; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) data reports models .pytest_cache

@@ -1,0 +1,61 @@
+"""``WindowDataset``: training clips read straight from the frame store through memory maps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from mcat.data.framewise import read_csv
+from mcat.errors import McatError
+
+
+class WindowDataset(Dataset):
+    """The windows of one split as (clip, label).
+
+    clip: uint8 tensor [2, T, R, R], channel 0 the grayscale frames, channel 1 the binary person masks;
+    label: int, the class id of the window's centre frame.
+
+    Args:
+        windows_dir: output of ``mcat windows`` (``<split>.csv`` and ``stats.json``, which gives T).
+        split: ``train``, ``val``, ``test``, ...
+        store_dir: output of ``mcat ingest`` (frames).
+        masks_dir: output of ``mcat masks``.
+    """
+
+    def __init__(self, windows_dir: Path, split: str, store_dir: Path, masks_dir: Path):
+        windows_dir = Path(windows_dir)
+        stats_file = windows_dir / "stats.json"
+        if not stats_file.is_file():
+            raise McatError(f"{stats_file} is missing: run `mcat windows` first")
+        stats = json.loads(stats_file.read_text())
+        self.T: int = stats["T"]
+        self.class_names: list[str] = stats["class_names"]
+        rows = read_csv(windows_dir / f"{split}.csv", ("recording_id", "start", "label"), f"the {split} windows")
+        self.recording_ids = sorted({r["recording_id"] for r in rows})
+        index = {rid: i for i, rid in enumerate(self.recording_ids)}
+        self.recording = np.array([index[r["recording_id"]] for r in rows], np.int32)
+        self.starts = np.array([int(r["start"]) for r in rows], np.int64)
+        self.labels = np.array([int(r["label"]) for r in rows], np.int64)
+        self.store_dir, self.masks_dir = Path(store_dir), Path(masks_dir)
+        self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def _open(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        # Opened lazily so that each DataLoader worker maps the files itself.
+        if r not in self._arrays:
+            rid = self.recording_ids[r]
+            self._arrays[r] = (np.load(self.store_dir / rid / "frames.npy", mmap_mode="r"),
+                               np.load(self.masks_dir / f"{rid}.npy", mmap_mode="r"))
+        return self._arrays[r]
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        frames, masks = self._open(int(self.recording[i]))
+        s = int(self.starts[i])
+        clip = np.stack([frames[s:s + self.T], masks[s:s + self.T]])
+        return torch.from_numpy(clip), int(self.labels[i])

@@ -1,0 +1,169 @@
+"""``mcat ingest``: a dataset (framewise or MM-Fit, local or S3) → the frame store.
+
+Store layout (see DESIGN.md)::
+
+    <out>/recordings.csv             one row per recording: id, split, domain, subject, fps, n_frames, ...
+    <out>/classes.csv                id, name
+    <out>/<id>/frames.npy            uint8 [N, R, R] grayscale (luminance), bilinear resize
+    <out>/<id>/labels.npy            int16 [N] class ids
+    <out>/<id>/provided_masks.npy    uint8 {0,1} [N, R, R] nearest resize, when the dataset ships masks
+    <out>/<id>/meta.json             sources with sha256, params digest, label notes
+
+Each recording folder is written under a temporary name and renamed; a recording whose sources and
+params are unchanged is skipped. ``recordings.csv`` is written last, so it only lists complete recordings.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from mcat.atomic import atomic_dir, atomic_file
+from mcat.config import IngestParams, digest
+from mcat.data.framewise import read_framewise
+from mcat.data.mmfit import find_workouts, read_mmfit
+from mcat.data.provided_masks import read_provided_masks
+from mcat.data.recording import SourceDataset, SourceRecording
+from mcat.data.sources import materialize
+from mcat.data.store import RECORDING_COLUMNS, write_classes
+from mcat.data.video import decode_gray, open_video, resize_masks
+from mcat.errors import McatError
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    out: Path
+    layout: str
+    recordings: int
+    ingested: int
+    skipped: int
+    frames: int
+
+
+def read_dataset(root: Path, params: IngestParams) -> SourceDataset:
+    """Parse the dataset at ``root`` in the configured layout (``auto`` looks at what is there)."""
+    layout = params.layout
+    if layout == "auto":
+        if (root / "manifest.csv").is_file():
+            layout = "framewise"
+        elif find_workouts(root):
+            layout = "mmfit"
+        else:
+            raise McatError(f"cannot tell the layout of {root}: expected manifest.csv (framewise) or "
+                            "wNN/wNN_labels.csv folders (mmfit); check ingest.source or set ingest.layout")
+    return read_framewise(root) if layout == "framewise" else read_mmfit(root, params.mmfit)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, or of a folder's sorted file names and contents."""
+    h = hashlib.sha256()
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]
+    for file in files:
+        h.update(file.name.encode())
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def reconcile(rid: str, what: str, n_frames: int, n_other: int, allow_trim: int) -> int:
+    """The frame count to keep when ``what`` has ``n_other`` entries for ``n_frames`` video frames."""
+    diff = n_other - n_frames
+    if diff == 0:
+        return n_frames
+    if abs(diff) <= allow_trim:
+        return min(n_frames, n_other)
+    more = "more" if diff > 0 else "fewer"
+    raise McatError(f"recording {rid}: {what} has {n_other} entries but the video has {n_frames} frames "
+                    f"({abs(diff)} {more}); fix the {what}, or set ingest.allow_trim >= {abs(diff)} to trim the longer one")
+
+
+def _up_to_date(folder: Path, sources: dict, params_digest: str) -> bool:
+    """Whether ``folder`` already holds this recording ingested from the same sources with the same params."""
+    meta_file = folder / "meta.json"
+    if not meta_file.is_file() or not (folder / "frames.npy").is_file():
+        return False
+    meta = json.loads(meta_file.read_text())
+    return meta.get("sha256") == sources and meta.get("params_digest") == params_digest
+
+
+def ingest_recording(rec: SourceRecording, params: IngestParams, folder: Path, sources: dict,
+                     params_digest: str) -> dict:
+    """Decode, label and write one recording into ``folder`` (atomically); returns its meta."""
+    video = decode_gray(rec.video, params.resolution)
+    labels, notes = rec.read_labels(len(video.frames))
+    n = reconcile(rec.recording_id, "labels", len(video.frames), len(labels), params.allow_trim)
+    masks = None
+    if rec.masks is not None:
+        raw = read_provided_masks(rec.masks)
+        n = reconcile(rec.recording_id, "masks", n, len(raw), params.allow_trim)
+        masks = resize_masks(raw[:n], params.resolution)
+    meta = {
+        "recording_id": rec.recording_id, "split": rec.split, "domain": rec.domain, "subject": rec.subject,
+        "fps": video.fps, "n_frames": n, "source_width": video.width, "source_height": video.height,
+        "resolution": params.resolution, "trimmed_frames": len(video.frames) - n,
+        "trimmed_labels": len(labels) - n, "has_provided_masks": masks is not None,
+        "label_notes": notes, "sha256": sources, "params_digest": params_digest,
+    }
+    with atomic_dir(folder) as tmp:
+        np.save(tmp / "frames.npy", video.frames[:n])
+        np.save(tmp / "labels.npy", labels[:n].astype(np.int16))
+        if masks is not None:
+            np.save(tmp / "provided_masks.npy", masks)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
+def ingest(params: IngestParams, out: Path, cache: Path | None = None) -> IngestResult:
+    """Ingest every recording of ``params.source`` into the store at ``out``."""
+    out = Path(out)
+    root = materialize(params.source, cache)
+    dataset = read_dataset(root, params)
+    params_digest = digest(params)
+    checksums = {rec.recording_id: {kind: file_sha256(path) for kind, path in rec.files.items()}
+                 for rec in dataset.recordings}
+    todo = {rec.recording_id for rec in dataset.recordings
+            if not _up_to_date(out / rec.recording_id, checksums[rec.recording_id], params_digest)}
+    for rec in dataset.recordings:  # fail before hours of decoding, not after
+        if rec.recording_id in todo:
+            open_video(rec.video).release()
+    rows = []
+    for rec in tqdm(dataset.recordings, desc="ingest", unit="rec", disable=None):
+        folder, sources = out / rec.recording_id, checksums[rec.recording_id]
+        if rec.recording_id in todo:
+            meta = ingest_recording(rec, params, folder, sources, params_digest)
+        else:
+            meta = json.loads((folder / "meta.json").read_text())
+        rows.append(_row(meta, rec, root, params.source))
+    _remove_stale(out, {r.recording_id for r in dataset.recordings})
+    write_classes(out / "classes.csv", dataset.class_names)
+    with atomic_file(out / "recordings.csv") as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RECORDING_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return IngestResult(out, dataset.layout, len(rows), len(todo), len(rows) - len(todo),
+                        sum(int(r["n_frames"]) for r in rows))
+
+
+def _row(meta: dict, rec: SourceRecording, root: Path, source: str) -> dict:
+    def where(path: Path | None) -> str:
+        return "" if path is None else f"{source.rstrip('/')}/{path.relative_to(root).as_posix()}"
+
+    combined = hashlib.sha256(json.dumps(meta["sha256"], sort_keys=True).encode()).hexdigest()
+    return {"recording_id": rec.recording_id, "split": rec.split, "domain": rec.domain, "subject": rec.subject,
+            "fps": meta["fps"], "n_frames": meta["n_frames"], "video": where(rec.video),
+            "labels": where(rec.files.get("labels")), "masks": where(rec.masks), "sha256": combined}
+
+
+def _remove_stale(out: Path, keep: set[str]) -> None:
+    """Drop recording folders from an earlier ingest whose recording left the dataset."""
+    for folder in out.iterdir() if out.is_dir() else []:
+        if folder.is_dir() and folder.name not in keep and (folder / "meta.json").is_file():
+            shutil.rmtree(folder)

@@ -1,0 +1,58 @@
+"""Reading person masks shipped with a dataset: ``.npz``/``.npy`` arrays, a mask video, or a folder of PNGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mcat.data.video import open_video
+from mcat.errors import McatError
+
+FORMATS = ".npz (array 'masks' [N, h, w]), .npy [N, h, w], a video, or a folder of PNG images"
+
+
+def read_provided_masks(path: Path) -> np.ndarray:
+    """Masks [N, h, w] as stored (non-zero = person); any supported format."""
+    path = Path(path)
+    if path.is_dir():
+        images = sorted(path.glob("*.png"))
+        if not images:
+            raise McatError(f"mask folder {path} holds no .png images; masks may be {FORMATS}")
+        return np.stack([_read_png(p) for p in images])
+    if path.suffix == ".npz":
+        with np.load(path) as archive:
+            key = "masks" if "masks" in archive.files else archive.files[0]
+            masks = archive[key]
+    elif path.suffix == ".npy":
+        masks = np.load(path)
+    else:
+        masks = _read_mask_video(path)
+    if masks.ndim != 3:
+        raise McatError(f"masks {path} have shape {masks.shape}; expected [frames, height, width]")
+    return masks
+
+
+def _read_png(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise McatError(f"mask image {path} cannot be read; masks may be {FORMATS}")
+    return image
+
+
+def _read_mask_video(path: Path) -> np.ndarray:
+    cap = open_video(path)
+    frames = []
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            frames.append(gray > 127)  # lossy codecs blur the edges of a 0/255 mask
+    finally:
+        cap.release()
+    if not frames:
+        raise McatError(f"mask video {path} has no decodable frame; masks may be {FORMATS}")
+    return np.stack(frames).astype(np.uint8)

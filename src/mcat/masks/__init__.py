@@ -1,0 +1,1 @@
+"""Person masks per recording and their quality statistics (``mcat masks``)."""

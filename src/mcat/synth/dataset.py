@@ -1,0 +1,127 @@
+"""``mcat synth``: render the synthetic speed-shift dataset in the ``framewise`` layout.
+
+Output (written under a temporary name, then renamed into place)::
+
+    <out>/manifest.csv        recording_id, video, labels, masks, split, domain, subject
+    <out>/classes.csv         id, name (0 = non_activity)
+    <out>/videos/<id>.mp4     BGR video, mp4v
+    <out>/labels/<id>.csv     frame, label (one row per frame)
+    <out>/masks/<id>.npz      masks: uint8 {0,1} [N, height, width], the exact silhouettes
+    <out>/synth.json          the params, class shares per split, KL(train‖test), rep durations
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from mcat.atomic import atomic_dir
+from mcat.classes import class_names
+from mcat.config import SynthParams
+from mcat.errors import McatError
+from mcat.stats import class_counts, distribution_table, kl_divergence
+from mcat.synth.motion import Motion, workout
+from mcat.synth.render import Scene
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    out: Path
+    recordings: int
+    frames: int
+    kl_train_test: float
+    summary: str
+
+
+def plan_sets(params: SynthParams, split_index: int, n_recordings: int) -> list[list[str]]:
+    """The exercises of each recording of a split: consecutive runs of a shuffled cycle over all exercises,
+    so that every exercise appears as soon as the split has enough sets."""
+    rng = np.random.default_rng([params.seed, split_index, 1_000_003])
+    k = params.sets_per_recording
+    cycles = -(-n_recordings * k // len(params.exercises))
+    order = [params.exercises[i] for _ in range(cycles) for i in rng.permutation(len(params.exercises))]
+    return [order[r * k:(r + 1) * k] for r in range(n_recordings)]
+
+
+def render_recording(motion: Motion, scene: Scene, video: Path, fps: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Write ``motion`` as a video and return the exact masks uint8 {0,1} [N, h, w]."""
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), fps, (scene.width, scene.height))
+    if not writer.isOpened():
+        raise McatError(f"OpenCV cannot write mp4 video to {video}: install opencv-python-headless with FFmpeg")
+    masks = np.empty((len(motion.labels), scene.height, scene.width), np.uint8)
+    try:
+        for i, (p, view, facing) in enumerate(zip(motion.poses, motion.views, motion.facing)):
+            ids = scene.person(p, int(view), float(facing))
+            np.greater(ids, 0, out=masks[i])
+            writer.write(scene.frame(ids, i / fps, rng))
+    finally:
+        writer.release()
+    return masks
+
+
+def synth(params: SynthParams, out: Path) -> SynthResult:
+    """Render every split's recordings into ``out`` (replaced atomically)."""
+    names = class_names(params.exercises)
+    class_id = {name: i for i, name in enumerate(names)}
+    out = Path(out)
+    jobs = []
+    for split_index, (split, sp) in enumerate(params.splits.items()):
+        for r, sets in enumerate(plan_sets(params, split_index, sp.recordings)):
+            jobs.append((split, split_index, r, sp.domain, sets))
+    if not jobs:
+        raise McatError("synth.splits asks for 0 recordings: set synth.splits.<split>.recordings >= 1")
+
+    counts = {split: np.zeros(len(names), np.int64) for split in params.splits}
+    rep_seconds: dict[str, list[float]] = {domain: [] for domain in params.domains}
+    rows = []
+    with atomic_dir(out) as tmp:
+        for sub in ("videos", "labels", "masks"):
+            (tmp / sub).mkdir()
+        bar = tqdm(jobs, desc="synth", unit="rec", disable=None)
+        for subject, (split, split_index, r, domain, sets) in enumerate(bar):
+            rid = f"{split}_{r:03d}"
+            rng = np.random.default_rng([params.seed, split_index, r])
+            motion = workout([(name, class_id[name]) for name in sets], params.domains[domain], params, rng)
+            scene = Scene.sample(rng, params.height, params.width, params.distractors, params.lighting_drift,
+                                 params.noise_std)
+            masks = render_recording(motion, scene, tmp / "videos" / f"{rid}.mp4", params.fps, rng)
+            np.savez_compressed(tmp / "masks" / f"{rid}.npz", masks=masks)
+            _write_labels(tmp / "labels" / f"{rid}.csv", motion.labels)
+            counts[split] += class_counts(motion.labels, len(names))
+            rep_seconds[domain].extend(motion.rep_seconds)
+            rows.append({"recording_id": rid, "video": f"videos/{rid}.mp4", "labels": f"labels/{rid}.csv",
+                         "masks": f"masks/{rid}.npz", "split": split, "domain": domain, "subject": f"s{subject:03d}"})
+        _write_csv(tmp / "manifest.csv", rows)
+        _write_csv(tmp / "classes.csv", [{"id": i, "name": n} for i, n in enumerate(names)])
+        kl = kl_divergence(counts["train"], counts["test"]) if {"train", "test"} <= set(counts) else float("nan")
+        summary = (distribution_table(counts, names) + f"\nKL(train||test) = {kl:.3f} nats (frame labels)")
+        report = {
+            "params": params.model_dump(mode="json"),
+            "frames": {s: int(c.sum()) for s, c in counts.items()},
+            "class_counts": {s: c.tolist() for s, c in counts.items()},
+            "kl_train_test_nats": kl,
+            "mean_rep_seconds": {d: float(np.mean(v)) if v else None for d, v in rep_seconds.items()},
+        }
+        (tmp / "synth.json").write_text(json.dumps(report, indent=2) + "\n")
+    total = int(sum(c.sum() for c in counts.values()))
+    return SynthResult(out=out, recordings=len(rows), frames=total, kl_train_test=kl, summary=summary)
+
+
+def _write_labels(path: Path, labels: np.ndarray) -> None:
+    with open(path, "w", newline="") as f:
+        f.write("frame,label\n")
+        f.writelines(f"{i},{int(v)}\n" for i, v in enumerate(labels))
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,100 @@
+"""Shared fixtures: the tiny synthetic dataset rendered once per session, its store, and a real S3 endpoint."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mcat.config import Params, load_params
+from mcat.data.ingest import ingest
+from mcat.masks.stage import generate_masks
+from mcat.synth.dataset import synth
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_params(*overrides: str) -> Params:
+    return load_params(ROOT / "params.yaml", "tiny", list(overrides))
+
+
+@pytest.fixture(scope="session")
+def tiny() -> Params:
+    return tiny_params()
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory, tiny) -> Path:
+    """The tiny synthetic dataset (framewise layout). Read-only: copy it before changing it."""
+    return synth(tiny.synth, tmp_path_factory.mktemp("synthetic") / "dataset").out
+
+
+@pytest.fixture
+def dataset_copy(tmp_path, tiny_dataset) -> Path:
+    """A private, writable copy of the tiny dataset."""
+    return Path(shutil.copytree(tiny_dataset, tmp_path / "dataset"))
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory, tiny, tiny_dataset) -> tuple[Path, Path]:
+    """(store, masks) folders of the ingested tiny dataset. Read-only."""
+    base = tmp_path_factory.mktemp("store")
+    params = tiny.ingest.model_copy(update={"source": str(tiny_dataset)})
+    store = ingest(params, base / "ingested").out
+    masks = generate_masks(tiny.masks, store, base / "masks").out
+    return store, masks
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory) -> str:
+    """A real S3 endpoint (moto's server, a separate process) on 127.0.0.1; yields its URL."""
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("s3") / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"S3 server did not start on {url}")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def s3_env(monkeypatch, s3_endpoint, tmp_path) -> str:
+    """The standard AWS environment pointing boto3 at the test endpoint; a private mirror cache."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("MCAT_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return s3_endpoint
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary names an interrupted write would leave behind."""
+    return [p.name for p in Path(folder).rglob(".*tmp-*")] if Path(folder).exists() else []
+

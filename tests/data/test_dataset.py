@@ -1,0 +1,33 @@
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from mcat.config import WindowsParams
+from mcat.data.dataset import WindowDataset
+from mcat.data.windows import make_windows
+
+
+def test_clips_are_gray_and_mask_from_the_store(tmp_path, tiny_store, tiny):
+    store, masks = tiny_store
+    windows = make_windows(WindowsParams(T=16, stride=8), store, masks, tmp_path / "w").out
+    ds = WindowDataset(windows, "train", store, masks)
+    r = tiny.ingest.resolution
+    assert len(ds) > 0 and ds.T == 16
+    clip, label = ds[3]
+    assert clip.dtype == torch.uint8 and clip.shape == (2, 16, r, r)
+    rid, start = ds.recording_ids[ds.recording[3]], ds.starts[3]
+    np.testing.assert_array_equal(clip[0].numpy(), np.load(store / rid / "frames.npy")[start:start + 16])
+    np.testing.assert_array_equal(clip[1].numpy(), np.load(masks / f"{rid}.npy")[start:start + 16])
+    assert label == np.load(store / rid / "labels.npy")[start + 8]
+    assert set(torch.unique(clip[1]).tolist()) <= {0, 1}
+
+
+def test_dataloader_with_workers_batches_every_window(tmp_path, tiny_store):
+    store, masks = tiny_store
+    windows = make_windows(WindowsParams(T=8, stride=4), store, masks, tmp_path / "w").out
+    ds = WindowDataset(windows, "val", store, masks)
+    seen = 0
+    for clips, labels in DataLoader(ds, batch_size=16, num_workers=2):
+        assert clips.shape[1:3] == (2, 8) and clips.dtype == torch.uint8 and labels.dtype == torch.int64
+        seen += len(labels)
+    assert seen == len(ds)

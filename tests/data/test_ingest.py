@@ -1,0 +1,68 @@
+import json
+
+import cv2
+import numpy as np
+
+from mcat.data.ingest import ingest
+from mcat.data.store import Store
+
+from conftest import leftovers
+
+
+def test_store_holds_luminance_frames_labels_and_masks(tiny_store, tiny_dataset, tiny):
+    store = Store(tiny_store[0])
+    assert store.class_names == ["non_activity", "squats", "jumping_jacks", "bicep_curls"]
+    r = tiny.ingest.resolution
+    rec = store.recordings[0]
+    frames, labels, masks = store.frames(rec.recording_id), store.labels(rec.recording_id), store.provided_masks(rec.recording_id)
+    assert frames.dtype == np.uint8 and frames.shape == (rec.n_frames, r, r)
+    assert labels.dtype == np.int16 and labels.shape == (rec.n_frames,)
+    assert masks.dtype == np.uint8 and masks.shape == frames.shape and set(np.unique(masks)) <= {0, 1}
+    source = np.loadtxt(tiny_dataset / f"labels/{rec.recording_id}.csv", delimiter=",", skiprows=1, dtype=int)[:, 1]
+    np.testing.assert_array_equal(labels, source)
+    cap = cv2.VideoCapture(str(tiny_dataset / f"videos/{rec.recording_id}.mp4"))
+    for i in range(5):
+        ok, bgr = cap.read()
+        b, g, red = (bgr[..., c].astype(float) for c in range(3))
+        luminance = np.clip(np.round(0.299 * red + 0.587 * g + 0.114 * b), 0, 255).astype(np.uint8)
+        expected = cv2.resize(luminance, (r, r), interpolation=cv2.INTER_LINEAR)
+        assert np.abs(frames[i].astype(int) - expected).max() <= 1
+    exact = np.load(tiny_dataset / f"masks/{rec.recording_id}.npz")["masks"]
+    nearest = cv2.resize(exact[0], (r, r), interpolation=cv2.INTER_NEAREST)
+    np.testing.assert_array_equal(masks[0], nearest)
+
+
+def test_index_and_meta(tiny_store):
+    store = Store(tiny_store[0])
+    meta = json.loads((store.root / "train_000" / "meta.json").read_text())
+    assert set(meta["sha256"]) == {"video", "labels", "masks"}
+    assert meta["fps"] == 30 and meta["trimmed_frames"] == 0
+    assert [r.split for r in store.recordings] == ["train", "train", "val", "test"]
+
+
+def test_rerun_skips_unchanged_and_redoes_changed(tmp_path, dataset_copy, tiny):
+    params = tiny.ingest.model_copy(update={"source": str(dataset_copy)})
+    first = ingest(params, tmp_path / "store")
+    assert (first.ingested, first.skipped) == (4, 0)
+    again = ingest(params, tmp_path / "store")
+    assert (again.ingested, again.skipped) == (0, 4)
+    labels = dataset_copy / "labels/val_000.csv"
+    lines = labels.read_text().splitlines()
+    lines[5] = lines[5].split(",")[0] + ",3"
+    labels.write_text("\n".join(lines) + "\n")
+    changed = ingest(params, tmp_path / "store")
+    assert (changed.ingested, changed.skipped) == (1, 3)
+    assert np.load(tmp_path / "store/val_000/labels.npy")[4] == 3
+    bigger = ingest(params.model_copy(update={"resolution": 40}), tmp_path / "store")
+    assert bigger.ingested == 4
+    assert np.load(tmp_path / "store/val_000/frames.npy").shape[1:] == (40, 40)
+    assert not leftovers(tmp_path)
+
+
+def test_recordings_removed_from_the_dataset_leave_the_store(tmp_path, dataset_copy, tiny):
+    params = tiny.ingest.model_copy(update={"source": str(dataset_copy)})
+    ingest(params, tmp_path / "store")
+    manifest = dataset_copy / "manifest.csv"
+    manifest.write_text("\n".join(line for line in manifest.read_text().splitlines() if not line.startswith("val_000")))
+    result = ingest(params, tmp_path / "store")
+    assert result.recordings == 3 and not (tmp_path / "store/val_000").exists()

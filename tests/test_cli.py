@@ -1,0 +1,22 @@
+"""The stages end to end through the CLI, as `make demo` runs them, on the tiny preset."""
+
+import json
+import os
+
+from mcat.cli import main
+
+from conftest import ROOT
+
+
+def test_synth_ingest_masks_windows(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    common = ["--params", str(ROOT / "params.yaml"), "--preset", "tiny"]
+    for stage in ("synth", "ingest", "masks", "windows"):
+        assert main([stage, *common]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "KL(train||test)" in out and "windows (T=16, stride=8)" in out
+    assert sorted(os.listdir("data")) == ["ingested", "masks", "synthetic", "windows"]
+    stats = json.loads((tmp_path / "data/windows/stats.json").read_text())
+    assert stats["windows"]["train"] > 0 and stats["class_names"][0] == "non_activity"
+    assert main(["ingest", *common]) == 0
+    assert "0 ingested, 4 unchanged" in capsys.readouterr().out
