@@ -7,6 +7,7 @@ paths default to the DVC layout (``data/...``). Errors a user can fix print one 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -21,7 +22,7 @@ from mcat.errors import McatError
 def _synth(params: Params, args: argparse.Namespace) -> None:
     from mcat.synth.dataset import synth
 
-    result = synth(params.synth, args.out)
+    result = synth(params.synth, args.out, workers=args.workers)
     print(result.summary)
     print(f"wrote {result.recordings} recordings, {result.frames} frames to {result.out}")
 
@@ -73,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stage("synth", _synth, "render the synthetic speed-shift dataset (framewise layout)")
     p.add_argument("--out", type=Path, default=Path("data/synthetic"))
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="recordings rendered at once (default: CPU count); the output does not depend on it")
     p = stage("ingest", _ingest, "decode a dataset (ingest.source) into the frame store")
     p.add_argument("--out", type=Path, default=Path("data/ingested"))
     p.add_argument("--cache", type=Path, help="local mirror for s3:// sources (default: $MCAT_CACHE_DIR or ~/.cache/mcat)")

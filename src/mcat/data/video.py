@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
+# FFmpeg's own log lines ("header damaged", ...) would bury the one-line error we raise; set the
+# variable to 24 (warnings) or 48 (debug) to see them.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402  (after the log level is set)
 import numpy as np
 
 from mcat.errors import McatError

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import csv
 import json
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -66,15 +69,43 @@ def render_recording(motion: Motion, scene: Scene, video: Path, fps: float,
     return masks
 
 
-def synth(params: SynthParams, out: Path) -> SynthResult:
-    """Render every split's recordings into ``out`` (replaced atomically)."""
+@dataclass(frozen=True)
+class _Job:
+    split: str
+    split_index: int
+    index: int
+    subject: int
+    domain: str
+    sets: list[str]
+
+
+def _render_job(job: _Job, params: SynthParams, tmp: Path) -> tuple[dict, np.ndarray, list[float]]:
+    """Render one recording into ``tmp``: its manifest row, class counts [C] and rep durations."""
     names = class_names(params.exercises)
-    class_id = {name: i for i, name in enumerate(names)}
+    rid = f"{job.split}_{job.index:03d}"
+    rng = np.random.default_rng([params.seed, job.split_index, job.index])
+    motion = workout([(name, names.index(name)) for name in job.sets], params.domains[job.domain], params, rng)
+    scene = Scene.sample(rng, params.height, params.width, params.distractors, params.lighting_drift,
+                         params.noise_std)
+    masks = render_recording(motion, scene, tmp / "videos" / f"{rid}.mp4", params.fps, rng)
+    np.savez_compressed(tmp / "masks" / f"{rid}.npz", masks=masks)
+    _write_labels(tmp / "labels" / f"{rid}.csv", motion.labels)
+    row = {"recording_id": rid, "video": f"videos/{rid}.mp4", "labels": f"labels/{rid}.csv",
+           "masks": f"masks/{rid}.npz", "split": job.split, "domain": job.domain, "subject": f"s{job.subject:03d}"}
+    return row, class_counts(motion.labels, len(names)), motion.rep_seconds
+
+
+def synth(params: SynthParams, out: Path, workers: int = 1) -> SynthResult:
+    """Render every split's recordings into ``out`` (replaced atomically), ``workers`` recordings at a time.
+
+    Each recording draws from its own seeded generator, so the output does not depend on ``workers``.
+    """
+    names = class_names(params.exercises)
     out = Path(out)
     jobs = []
     for split_index, (split, sp) in enumerate(params.splits.items()):
         for r, sets in enumerate(plan_sets(params, split_index, sp.recordings)):
-            jobs.append((split, split_index, r, sp.domain, sets))
+            jobs.append(_Job(split, split_index, r, len(jobs), sp.domain, sets))
     if not jobs:
         raise McatError("synth.splits asks for 0 recordings: set synth.splits.<split>.recordings >= 1")
 
@@ -84,20 +115,14 @@ def synth(params: SynthParams, out: Path) -> SynthResult:
     with atomic_dir(out) as tmp:
         for sub in ("videos", "labels", "masks"):
             (tmp / sub).mkdir()
-        bar = tqdm(jobs, desc="synth", unit="rec", disable=None)
-        for subject, (split, split_index, r, domain, sets) in enumerate(bar):
-            rid = f"{split}_{r:03d}"
-            rng = np.random.default_rng([params.seed, split_index, r])
-            motion = workout([(name, class_id[name]) for name in sets], params.domains[domain], params, rng)
-            scene = Scene.sample(rng, params.height, params.width, params.distractors, params.lighting_drift,
-                                 params.noise_std)
-            masks = render_recording(motion, scene, tmp / "videos" / f"{rid}.mp4", params.fps, rng)
-            np.savez_compressed(tmp / "masks" / f"{rid}.npz", masks=masks)
-            _write_labels(tmp / "labels" / f"{rid}.csv", motion.labels)
-            counts[split] += class_counts(motion.labels, len(names))
-            rep_seconds[domain].extend(motion.rep_seconds)
-            rows.append({"recording_id": rid, "video": f"videos/{rid}.mp4", "labels": f"labels/{rid}.csv",
-                         "masks": f"masks/{rid}.npz", "split": split, "domain": domain, "subject": f"s{subject:03d}"})
+        with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+            render = partial(_render_job, params=params, tmp=tmp)
+            results = pool.map(render, jobs) if pool else map(render, jobs)
+            for job, (row, job_counts, job_reps) in tqdm(zip(jobs, results), total=len(jobs), desc="synth",
+                                                        unit="rec", disable=None):
+                rows.append(row)
+                counts[job.split] += job_counts
+                rep_seconds[job.domain].extend(job_reps)
         _write_csv(tmp / "manifest.csv", rows)
         _write_csv(tmp / "classes.csv", [{"id": i, "name": n} for i, n in enumerate(names)])
         kl = kl_divergence(counts["train"], counts["test"]) if {"train", "test"} <= set(counts) else float("nan")

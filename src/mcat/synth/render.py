@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mcat.synth.body import KEY, SHIRT, TROUSERS, FAR, Proportions, capsules, lowest_point
+from mcat.synth.body import FAR, KEY, N_MATERIALS, SHIRT, TROUSERS, Proportions, capsules, lowest_point
 from mcat.synth.scene import Distractor, Lighting, clothing, room
 
 _SHIFT = 4  # OpenCV sub-pixel coordinates: 4 fractional bits
@@ -24,8 +24,7 @@ class Scene:
     background: np.ndarray  # [h, w, 3] float32
     floor_y: int
     body: Proportions
-    colours: np.ndarray  # [N_MATERIALS, 3] float32
-    texture: np.ndarray  # [h, w, 1] float32
+    appearance: np.ndarray  # [N_MATERIALS, h * w, 3] float32: each material's textured colour at every pixel
     body_px: float  # body height in pixels
     centre_x: float
     distractors: tuple[Distractor, ...]
@@ -36,9 +35,12 @@ class Scene:
                noise_std: float) -> "Scene":
         background, floor_y = room(rng, height, width)
         colours, texture = clothing(rng, height, width)
+        textured = np.zeros(N_MATERIALS, bool)
+        textured[[SHIRT, TROUSERS, SHIRT + FAR, TROUSERS + FAR]] = True  # clothing, never skin
+        gain = np.where(textured[:, None, None], texture.reshape(1, -1, 1), np.float32(1))
         return Scene(
             height=height, width=width, background=background, floor_y=floor_y,
-            body=Proportions.sample(rng), colours=colours, texture=texture,
+            body=Proportions.sample(rng), appearance=(colours[:, None, :] * gain).astype(np.float32),
             body_px=rng.uniform(0.6, 0.78) * height, centre_x=rng.uniform(0.38, 0.62) * width,
             distractors=tuple(Distractor.sample(rng, height, width) for _ in range(n_distractors)),
             lighting=Lighting.sample(rng, height, width, drift, noise_std))
@@ -65,8 +67,6 @@ class Scene:
         img = self.background.copy()
         for distractor in self.distractors:
             distractor.draw(img, t)
-        mask = ids > 0
-        cloth = np.isin(ids, (SHIRT, TROUSERS, SHIRT + FAR, TROUSERS + FAR))
-        person = self.colours[ids] * np.where(cloth[..., None], self.texture, np.float32(1))
-        img = np.where(mask[..., None], person, img)
+        person = np.flatnonzero(ids)
+        img.reshape(-1, 3)[person] = self.appearance[ids.ravel()[person], person]
         return self.lighting.apply(img, t, rng)

@@ -69,26 +69,26 @@ class Lighting:
     drift: float
     period: float
     phase: float
-    noise: np.ndarray  # [K, h, w, 3] float32
+    noise: np.ndarray | None  # [K, h, w, 3] float32, None without sensor noise
 
     @staticmethod
     def sample(rng: np.random.Generator, h: int, w: int, drift: float, noise_std: float) -> "Lighting":
-        bank = (rng.standard_normal((8, h, w, 3)) * noise_std).astype(np.float32)
+        bank = (rng.standard_normal((8, h, w, 3)) * noise_std).astype(np.float32) if noise_std > 0 else None
         return Lighting(drift=drift, period=rng.uniform(5, 15), phase=rng.uniform(0, 2 * np.pi), noise=bank)
 
     def apply(self, img: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
-        """float32 [h, w, 3] → uint8 [h, w, 3]."""
+        """float32 [h, w, 3] (modified in place) → uint8 [h, w, 3]."""
         gain = 1.0 + self.drift * np.sin(2 * np.pi * t / self.period + self.phase)
-        out = img * np.float32(gain)
-        if self.noise.any():
-            out += self.noise[rng.integers(len(self.noise))]
-        return np.clip(out, 0, 255).astype(np.uint8)
+        img *= np.float32(gain)
+        if self.noise is not None:
+            img += self.noise[rng.integers(len(self.noise))]
+        return np.clip(img, 0, 255, out=img).astype(np.uint8)
 
 
 def clothing(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Colours per material [N_MATERIALS, 3] float32 (BGR) and a texture gain image [h, w, 1] float32.
 
-    The texture (stripes or a weave, in screen space) modulates clothing only, never skin.
+    The texture (stripes in screen space) is meant for clothing only, never skin.
     """
     lut = np.zeros((N_MATERIALS, 3), np.float32)
     skin_tone = rng.uniform(0.35, 1.0)

@@ -1,0 +1,85 @@
+"""Data-path throughput, measured side by side in one run on the same files.
+
+    python bench/data_bench.py [--preset demo] [--recordings 3]
+
+Prints: render frames/s (``mcat synth``), raw decode frames/s vs ingest decode+gray+resize frames/s
+(same videos, as a ratio), and ``WindowDataset`` clips/s (memory-mapped reads) with a DataLoader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+from torch.utils.data import DataLoader
+
+from mcat.config import load_params
+from mcat.data.dataset import WindowDataset
+from mcat.data.ingest import ingest
+from mcat.data.video import decode_gray
+from mcat.data.windows import make_windows
+from mcat.masks.stage import generate_masks
+from mcat.synth.dataset import synth
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def raw_decode(path: Path) -> int:
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default=None, help="params preset (default: params.yaml, the demo)")
+    parser.add_argument("--recordings", type=int, default=3, help="train recordings to render")
+    args = parser.parse_args()
+    params = load_params(ROOT / "params.yaml", args.preset, [
+        f"synth.splits.train.recordings={args.recordings}", "synth.splits.val.recordings=0",
+        "synth.splits.test.recordings=1"])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        workers = os.cpu_count() or 1
+        result, one_s = timed(lambda: synth(params.synth, tmp / "synthetic"))
+        _, many_s = timed(lambda: synth(params.synth, tmp / "synthetic", workers=workers))
+        print(f"render ({params.synth.width}x{params.synth.height}, mp4 + masks), 1 worker: "
+              f"{result.frames / one_s:8.0f} frames/s  ({result.frames} frames)")
+        print(f"render, {workers} workers:                    {result.frames / many_s:8.0f} frames/s  "
+              f"(speed-up {one_s / many_s:.2f}x)")
+        videos = sorted((tmp / "synthetic/videos").glob("*.mp4"))
+        frames, raw_s = timed(lambda: sum(raw_decode(v) for v in videos))
+        _, ingest_s = timed(lambda: [decode_gray(v, params.ingest.resolution) for v in videos])
+        print(f"raw decode:                        {frames / raw_s:8.0f} frames/s")
+        print(f"decode + gray + resize to {params.ingest.resolution}:      {frames / ingest_s:8.0f} frames/s  "
+              f"(ratio to raw decode {raw_s / ingest_s:.2f})")
+        ingest_params = params.ingest.model_copy(update={"source": str(tmp / "synthetic")})
+        _, stage_s = timed(lambda: ingest(ingest_params, tmp / "store"))
+        print(f"mcat ingest stage (incl. sha256, masks, writes): {frames / stage_s:8.0f} frames/s")
+        generate_masks(params.masks, tmp / "store", tmp / "masks")
+        make_windows(params.windows, tmp / "store", tmp / "masks", tmp / "windows")
+        dataset = WindowDataset(tmp / "windows", "train", tmp / "store", tmp / "masks")
+        [dataset[i] for i in range(len(dataset))]  # warm the page cache: every reader below sees the same
+        _, single_s = timed(lambda: [dataset[i] for i in range(len(dataset))])
+        print(f"WindowDataset[i] (T={dataset.T}, {params.ingest.resolution}px):  {len(dataset) / single_s:8.0f} clips/s")
+        for workers in (0, 2):
+            loader = DataLoader(dataset, batch_size=32, shuffle=True, num_workers=workers)
+            _, loader_s = timed(lambda: sum(len(y) for _, y in loader))
+            print(f"DataLoader batch 32, {workers} workers, shuffled: {len(dataset) / loader_s:8.0f} clips/s")
+
+
+if __name__ == "__main__":
+    main()
