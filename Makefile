@@ -26,6 +26,7 @@ test: $(STAMP)
 ## bench: throughput benchmarks (ratios measured side by side in one run)
 bench: $(STAMP)
 	$(BIN)/python bench/data_bench.py
+	$(BIN)/python bench/models_bench.py
 
 ## lock: re-resolve constraints.txt from pyproject.toml in a scratch venv
 lock:

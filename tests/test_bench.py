@@ -1,0 +1,22 @@
+"""The benchmarks stay runnable (tiny sizes; no timing is asserted)."""
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def run(*args: str) -> str:
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_data_bench_runs():
+    out = run("bench/data_bench.py", "--preset", "tiny", "--recordings", "1")
+    assert "ratio to raw decode" in out and "clips/s" in out
+
+
+def test_models_bench_runs():
+    out = run("bench/models_bench.py", "--resolution", "32", "--batch", "2", "--steps", "1", "--models", "mcat,tcn")
+    assert "matmul" in out and "mcat" in out and "tcn" in out
