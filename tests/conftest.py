@@ -14,6 +14,7 @@ import pytest
 
 from mcat.config import Params, load_params
 from mcat.data.ingest import ingest
+from mcat.data.windows import make_windows
 from mcat.masks.stage import generate_masks
 from mcat.synth.dataset import synth
 
@@ -51,6 +52,13 @@ def tiny_store(tmp_path_factory, tiny, tiny_dataset) -> tuple[Path, Path]:
     return store, masks
 
 
+@pytest.fixture(scope="session")
+def tiny_windows(tmp_path_factory, tiny, tiny_store) -> tuple[Path, Path, Path]:
+    """(windows, store, masks) of the tiny dataset. Read-only."""
+    windows = make_windows(tiny.windows, *tiny_store, tmp_path_factory.mktemp("windows") / "windows").out
+    return windows, *tiny_store
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -65,16 +73,7 @@ def s3_endpoint(tmp_path_factory) -> str:
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError(f"S3 server did not start on {url}")
-            time.sleep(0.2)
+    _wait_for(url, proc, 30)
     yield url
     proc.terminate()
     proc.wait(timeout=10)
@@ -92,6 +91,43 @@ def s3_env(monkeypatch, s3_endpoint, tmp_path) -> str:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     return s3_endpoint
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory) -> str:
+    """A real ``mlflow server`` (SQLite store, served artifacts) on 127.0.0.1; yields its URL."""
+    base = tmp_path_factory.mktemp("mlflow")
+    port = _free_port()
+    log = open(base / "server.log", "w")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("mlflow")), "server", "--backend-store-uri", f"sqlite:///{base}/mlflow.db",
+         "--artifacts-destination", str(base / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1"], stdout=log, stderr=subprocess.STDOUT, cwd=base)
+    url = f"http://127.0.0.1:{port}"
+    _wait_for(f"{url}/health", proc, 120)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture
+def mlflow_env(monkeypatch, mlflow_server) -> str:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    return mlflow_server
+
+
+def _wait_for(url: str, proc: subprocess.Popen, seconds: float) -> None:
+    deadline = time.time() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"{url} did not come up")
+            time.sleep(0.3)
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -20,3 +20,17 @@ def test_synth_ingest_masks_windows(tmp_path, capsys, monkeypatch):
     assert stats["windows"]["train"] > 0 and stats["class_names"][0] == "non_activity"
     assert main(["ingest", *common]) == 0
     assert "0 ingested, 4 unchanged" in capsys.readouterr().out
+
+
+def test_train_and_evaluate_through_the_cli(tmp_path, capsys, monkeypatch, tiny_windows):
+    monkeypatch.chdir(tmp_path)
+    windows, store, masks = tiny_windows
+    paths = ["--windows", str(windows), "--store", str(store), "--masks", str(masks), "--no-track"]
+    common = ["--params", str(ROOT / "params.yaml"), "--preset", "tiny", "-S", "train.epochs=1"]
+    assert main(["train", *common, *paths]) == 0, capsys.readouterr().err
+    assert main(["evaluate", *common, *paths]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "best val macro-F1" in out and "gap (val - test)" in out
+    assert (tmp_path / "models/model.pt").is_file() and (tmp_path / "reports/metrics.json").is_file()
+    assert main(["train", *common, *paths, "-S", "train.model=resnet"]) == 1
+    assert "unknown model 'resnet'" in capsys.readouterr().err

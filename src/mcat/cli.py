@@ -52,6 +52,33 @@ def _windows(params: Params, args: argparse.Namespace) -> None:
     print(f"windows (T={params.windows.T}, stride={params.windows.stride}): {counts} -> {result.out}")
 
 
+def _train(params: Params, args: argparse.Namespace) -> None:
+    from mcat.train.stage import run_training
+
+    result, run_id = run_training(params, args.windows, args.store, args.masks, args.out, track=not args.no_track)
+    resumed = f", resumed after epoch {result.resumed_from_epoch}" if result.resumed_from_epoch else ""
+    print(f"{params.train.model}-{params.train.input_mode}: best val macro-F1 {result.best_val_macro_f1:.3f} at epoch "
+          f"{result.best_epoch}{resumed}; {result.clips_per_second:.1f} clips/s -> {result.model_path}"
+          + (f" (MLflow run {run_id})" if run_id else ""))
+
+
+def _evaluate(params: Params, args: argparse.Namespace) -> None:
+    from mcat.evaluate.stage import evaluate
+
+    result = evaluate(params, args.model, args.windows, args.store, args.masks, args.reports, track=not args.no_track)
+    print(result.summary)
+    print(f"reports in {result.reports}" + (f"; logged to MLflow run {result.run_id}" if result.run_id else ""))
+
+
+def _experiments(params: Params, args: argparse.Namespace) -> None:
+    from mcat.experiments import run_experiments
+
+    result = run_experiments(params, args.windows, args.store, args.masks, args.models, args.reports,
+                             track=not args.no_track)
+    print(result.markdown, end="")
+    print(f"table in {result.table}")
+
+
 def _show_params(params: Params, args: argparse.Namespace) -> None:
     print(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False), end="")
 
@@ -67,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mcat {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def stage(name: str, run: Callable, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+    def stage(name: str, run: Callable, help_text: str, parents: list = ()) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common, *parents], help=help_text, description=help_text)
         p.set_defaults(run=run)
         return p
 
@@ -86,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, default=Path("data/ingested"))
     p.add_argument("--masks", type=Path, default=Path("data/masks"))
     p.add_argument("--out", type=Path, default=Path("data/windows"))
+    data_paths = argparse.ArgumentParser(add_help=False)
+    data_paths.add_argument("--windows", type=Path, default=Path("data/windows"))
+    data_paths.add_argument("--store", type=Path, default=Path("data/ingested"))
+    data_paths.add_argument("--masks", type=Path, default=Path("data/masks"))
+    data_paths.add_argument("--no-track", action="store_true", help="do not log to MLflow")
+    p = stage("train", _train, "train the model (resumes an interrupted run); logs to MLflow", [data_paths])
+    p.add_argument("--out", type=Path, default=Path("models"))
+    p = stage("evaluate", _evaluate, "score the model per split; slow (val) vs fast (test) gap; plots", [data_paths])
+    p.add_argument("--model", type=Path, default=Path("models/model.pt"))
+    p.add_argument("--reports", type=Path, default=Path("reports"))
+    p = stage("experiments", _experiments, "train and evaluate the experiment matrix; a Table-2 style table",
+              [data_paths])
+    p.add_argument("--models", type=Path, default=Path("models/experiments"))
+    p.add_argument("--reports", type=Path, default=Path("reports/experiments"))
     stage("params", _show_params, "print the validated parameters after presets and overrides")
     return parser
 

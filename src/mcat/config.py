@@ -11,10 +11,10 @@ import copy
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mcat.errors import McatError
 
@@ -131,11 +131,110 @@ class WindowsParams(_Strict):
     stride: int = Field(ge=1, description="frames between window starts")
 
 
+#: The model registry's names (``mcat.models.MODELS``); kept here so that validating params needs no torch.
+MODEL_NAMES = ("mcat", "mlp", "lstm", "tcn", "transformer", "vivit")
+
+
+def _known_model(name: str) -> str:
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model '{name}'; choose one of {', '.join(MODEL_NAMES)}")
+    return name
+
+
+ModelName = Annotated[str, AfterValidator(_known_model)]
+InputMode = Literal["raw", "both", "mask"]
+
+
+def _positive_range(v: tuple[float, float], name: str) -> tuple[float, float]:
+    if v[0] <= 0:
+        raise ValueError(f"{name} must be positive, got {list(v)}")
+    return _ordered_range(v, name)
+
+
+class AugmentParams(_Strict):
+    """Clip-consistent augmentation: one draw per clip, applied to every frame (geometry to both channels)."""
+
+    hflip_p: float = Field(ge=0, le=1)
+    crop_scale: tuple[float, float] = Field(description="random resized crop: area share, [low, high] in (0, 1]")
+    crop_ratio: tuple[float, float] = Field(description="random resized crop: aspect ratio, [low, high]")
+    brightness: tuple[float, float] = Field(description="gray only: multiply by a factor from [low, high]")
+    contrast: tuple[float, float] = Field(description="gray only: scale around the clip mean by [low, high]")
+
+    @field_validator("crop_scale")
+    @classmethod
+    def _scale(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[1] > 1:
+            raise ValueError(f"crop_scale cannot exceed 1, got {list(v)}")
+        return _positive_range(v, "crop_scale")
+
+    @field_validator("crop_ratio", "brightness", "contrast")
+    @classmethod
+    def _ranges(cls, v: tuple[float, float], info) -> tuple[float, float]:
+        return _positive_range(v, info.field_name)
+
+
+class TrainParams(_Strict):
+    """Training (``mcat train``); the defaults are section 4.2 of the paper."""
+
+    model: ModelName
+    input_mode: InputMode
+    model_options: dict[str, Any] = Field(description="overrides of the model's defaults, e.g. {fusion: concat}")
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    betas: tuple[float, float]
+    class_weight_beta: float = Field(ge=0, lt=1, description="effective-number beta; 0 gives uniform weights")
+    augment: AugmentParams
+    seed: int
+    device: Literal["auto", "cpu", "cuda"]
+    workers: int = Field(ge=0, description="DataLoader worker processes")
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(0 <= b < 1 for b in v):
+            raise ValueError(f"betas must lie in [0, 1), got {list(v)}")
+        return v
+
+
+class EvaluateParams(_Strict):
+    """Evaluation (``mcat evaluate``)."""
+
+    splits: list[str] = Field(min_length=1, description="splits to score, e.g. [val, test]")
+    batch_size: int = Field(ge=1)
+
+
+class MlflowParams(_Strict):
+    """Tracking; the server comes from MLFLOW_TRACKING_URI (default: sqlite:///mlflow.db in the project)."""
+
+    experiment: str = Field(min_length=1)
+
+
+class ExperimentRun(_Strict):
+    """One row of the experiment matrix: a model on the same windows."""
+
+    model: ModelName
+    input_mode: InputMode
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 0
+
+
+class ExperimentsParams(_Strict):
+    """The experiment matrix (``mcat experiments``)."""
+
+    runs: list[ExperimentRun] = Field(min_length=1)
+
+
 class Params(_Strict):
     synth: SynthParams
     ingest: IngestParams
     masks: MasksParams
     windows: WindowsParams
+    train: TrainParams
+    evaluate: EvaluateParams
+    mlflow: MlflowParams
+    experiments: ExperimentsParams
 
 
 def digest(section: BaseModel) -> str:

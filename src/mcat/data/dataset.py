@@ -43,6 +43,11 @@ class WindowDataset(Dataset):
         self.store_dir, self.masks_dir = Path(store_dir), Path(masks_dir)
         self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
+    @property
+    def resolution(self) -> int:
+        """R: the side of the stored frames."""
+        return int(self._open(0)[0].shape[-1])
+
     def __len__(self) -> int:
         return len(self.starts)
 

@@ -15,7 +15,6 @@ params are unchanged is skipped. ``recordings.csv`` is written last, so it only 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import shutil
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mcat.atomic import atomic_dir, atomic_file
+from mcat.atomic import atomic_dir, write_csv
 from mcat.config import IngestParams, digest
 from mcat.data.framewise import read_framewise
 from mcat.data.mmfit import find_workouts, read_mmfit
@@ -144,10 +143,7 @@ def ingest(params: IngestParams, out: Path, cache: Path | None = None) -> Ingest
         rows.append(_row(meta, rec, root, params.source))
     _remove_stale(out, {r.recording_id for r in dataset.recordings})
     write_classes(out / "classes.csv", dataset.class_names)
-    with atomic_file(out / "recordings.csv") as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=RECORDING_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out / "recordings.csv", RECORDING_COLUMNS, ([row[c] for c in RECORDING_COLUMNS] for row in rows))
     return IngestResult(out, dataset.layout, len(rows), len(todo), len(rows) - len(todo),
                         sum(int(r["n_frames"]) for r in rows))
 

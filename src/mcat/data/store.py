@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mcat.atomic import atomic_file
+from mcat.atomic import write_csv
 from mcat.data.framewise import read_classes, read_csv
 from mcat.errors import McatError
 
@@ -17,10 +16,7 @@ RECORDING_COLUMNS = ("recording_id", "split", "domain", "subject", "fps", "n_fra
 
 
 def write_classes(path: Path, names: list[str]) -> None:
-    with atomic_file(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "name"])
-        writer.writerows(enumerate(names))
+    write_csv(path, ["id", "name"], enumerate(names))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ Backend ``provided`` takes the masks the dataset ships (ingested with the frames
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mcat.atomic import atomic_file
+from mcat.atomic import atomic_file, write_csv
 from mcat.config import MasksParams
 from mcat.data.ingest import file_sha256
 from mcat.data.store import Store
@@ -63,10 +62,7 @@ def generate_masks(params: MasksParams, store_dir: Path, out: Path) -> MasksResu
                 tmp.write_text(json.dumps(stamp, indent=1))
             generated += 1
         rows.append({"recording_id": rec.recording_id, **mask_quality(masks)})
-    with atomic_file(out / "quality.csv") as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=QUALITY_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out / "quality.csv", QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
     frames = sum(r["frames"] for r in rows)
     coverage = sum(r["coverage_mean"] * r["frames"] for r in rows) / frames
     empty = sum(r["empty_ratio"] * r["frames"] for r in rows) / frames

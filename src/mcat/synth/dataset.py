@@ -12,7 +12,6 @@ Output (written under a temporary name, then renamed into place)::
 
 from __future__ import annotations
 
-import csv
 import json
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
@@ -24,8 +23,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from mcat.atomic import atomic_dir
+from mcat.atomic import atomic_dir, write_csv
 from mcat.classes import class_names
+from mcat.data.store import write_classes
 from mcat.config import SynthParams
 from mcat.errors import McatError
 from mcat.stats import class_counts, distribution_table, kl_divergence
@@ -123,8 +123,8 @@ def synth(params: SynthParams, out: Path, workers: int = 1) -> SynthResult:
                 rows.append(row)
                 counts[job.split] += job_counts
                 rep_seconds[job.domain].extend(job_reps)
-        _write_csv(tmp / "manifest.csv", rows)
-        _write_csv(tmp / "classes.csv", [{"id": i, "name": n} for i, n in enumerate(names)])
+        write_csv(tmp / "manifest.csv", list(rows[0]), (list(row.values()) for row in rows))
+        write_classes(tmp / "classes.csv", names)
         kl = kl_divergence(counts["train"], counts["test"]) if {"train", "test"} <= set(counts) else float("nan")
         summary = (distribution_table(counts, names) + f"\nKL(train||test) = {kl:.3f} nats (frame labels)")
         report = {
@@ -143,10 +143,3 @@ def _write_labels(path: Path, labels: np.ndarray) -> None:
     with open(path, "w", newline="") as f:
         f.write("frame,label\n")
         f.writelines(f"{i},{int(v)}\n" for i, v in enumerate(labels))
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)

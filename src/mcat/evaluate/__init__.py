@@ -1,0 +1,1 @@
+"""Evaluation (``mcat evaluate``): scikit-learn metrics per split, the speed-shift gap, plots."""

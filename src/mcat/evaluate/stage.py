@@ -1,0 +1,116 @@
+"""``mcat evaluate``: score the model on each split, report the slow (val) vs fast (test) gap.
+
+Output (under ``reports``)::
+
+    metrics.json                  per split: accuracy, macro_f1, macro_roc_auc, windows, domain; speed_shift gap
+    per_class.json                per split: precision, recall, F1, support per class, confusion matrix
+    plots/<split>_confusion.png   counts and row-normalised;  plots/<split>_roc.png  one-vs-rest curves
+    plots/<split>_confusion.csv   actual,predicted per window  (dvc plots: confusion template)
+    plots/<split>_roc.csv         class,fpr,tpr                 (dvc plots: linear)
+
+All of it is logged to the model's MLflow run as metrics ``<split>_<metric>`` and artifacts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch.utils.data import DataLoader
+
+from mcat.atomic import write_csv, write_text
+from mcat.config import Params
+from mcat.data.dataset import WindowDataset
+from mcat.data.store import Store
+from mcat.errors import McatError
+from mcat.evaluate.metrics import classification_metrics
+from mcat.evaluate.plots import confusion_png, roc_curves, roc_png
+from mcat.inference import predict_proba, resolve_device
+from mcat.modelfile import ModelFile, load_model_file
+
+HEADLINE = ("accuracy", "macro_f1", "macro_roc_auc")
+
+
+@dataclass(frozen=True)
+class EvaluateResult:
+    metrics: dict[str, Any]
+    reports: Path
+    summary: str
+    run_id: str | None
+
+
+def _check_compatible(model: ModelFile, dataset: WindowDataset, model_path: Path) -> None:
+    expected = (model.preprocessing["T"], model.preprocessing["resolution"], model.class_names)
+    found = (dataset.T, dataset.resolution, dataset.class_names)
+    if expected != found:
+        raise McatError(f"{model_path} was trained on T={expected[0]}, {expected[1]}px, classes {expected[2]} but the "
+                        f"windows have T={found[0]}, {found[1]}px, classes {found[2]}: re-run the data stages with "
+                        "the model's params or retrain")
+
+
+def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks: Path, batch_size: int,
+                plots: Path, model_path: Path) -> dict[str, Any]:
+    dataset = WindowDataset(windows, split, store, masks)
+    _check_compatible(model, dataset, model_path)
+    device = next(model.model.parameters()).device
+    labels, probs = predict_proba(model.model, DataLoader(dataset, batch_size=batch_size), device)
+    metrics = classification_metrics(labels, probs, model.class_names)
+    names = model.class_names
+    confusion_png(metrics["confusion"], names, f"{split}: confusion matrix", plots / f"{split}_confusion.png")
+    curves = roc_curves(labels, probs, names)
+    roc_png(curves, f"{split}: one-vs-rest ROC", plots / f"{split}_roc.png")
+    write_csv(plots / f"{split}_confusion.csv", ["actual", "predicted"],
+               ((names[a], names[p]) for a, p in zip(labels, probs.argmax(axis=1))))
+    write_csv(plots / f"{split}_roc.csv", ["class", "fpr", "tpr"],
+               ((name, float(f), float(t)) for name, (fpr, tpr) in curves.items() for f, t in zip(fpr, tpr)))
+    return metrics
+
+
+def speed_shift_table(metrics: dict[str, Any]) -> str:
+    rows = [f"{'split':<8}{'domain':<10}{'windows':>8}{'accuracy':>10}{'macro-F1':>10}{'macro-AUC':>11}"]
+    for split, m in metrics.items():
+        if split != "speed_shift":
+            rows.append(f"{split:<8}{m['domain']:<10}{m['windows']:>8}{m['accuracy']:>10.3f}{m['macro_f1']:>10.3f}"
+                        f"{m['macro_roc_auc']:>11.3f}")
+    if "speed_shift" in metrics:
+        gap = metrics["speed_shift"]
+        rows.append(f"{'gap (val - test)':<26}{gap['accuracy']:>10.3f}{gap['macro_f1']:>10.3f}{gap['macro_roc_auc']:>11.3f}")
+    return "\n".join(rows)
+
+
+def evaluate(params: Params, model_path: Path, windows: Path, store: Path, masks: Path, reports: Path, *,
+             track: bool = True) -> EvaluateResult:
+    """Score ``model_path`` on ``params.evaluate.splits`` and write the reports (see the module docstring)."""
+    model = load_model_file(model_path, resolve_device(params.train.device))
+    available = sorted(p.stem for p in Path(windows).glob("*.csv"))
+    missing = [s for s in params.evaluate.splits if s not in available]
+    if missing:
+        raise McatError(f"no windows for split(s) {', '.join(missing)} in {windows} (it has {', '.join(available)}); "
+                        "set evaluate.splits")
+    domains: dict[str, set[str]] = {}
+    for rec in Store(store).recordings:
+        domains.setdefault(rec.split, set()).add(rec.domain)
+    reports = Path(reports)
+    detail, metrics = {}, {}
+    for split in params.evaluate.splits:
+        m = score_split(model, split, windows, store, masks, params.evaluate.batch_size, reports / "plots", model_path)
+        detail[split] = {"per_class": m.pop("per_class"), "confusion": m.pop("confusion")}
+        metrics[split] = {**m, "domain": "+".join(sorted(domains.get(split, {"?"})))}
+    if {"val", "test"} <= set(metrics):
+        metrics["speed_shift"] = {k: metrics["val"][k] - metrics["test"][k] for k in HEADLINE}
+    write_text(reports / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    write_text(reports / "per_class.json", json.dumps(detail, indent=2) + "\n")
+    run_id = model.meta.get("mlflow_run_id")
+    if track and run_id:
+        from mcat.tracking import MlflowRun
+
+        with MlflowRun(params.mlflow.experiment, run_id=run_id) as run:
+            run.log_metrics({f"{split}_{k}": m[k] for split, m in metrics.items() if split != "speed_shift"
+                             for k in HEADLINE})
+            if "speed_shift" in metrics:
+                run.log_metrics({f"speed_shift_{k}_gap": v for k, v in metrics["speed_shift"].items()})
+            run.log_artifacts([reports / "metrics.json", reports / "per_class.json"], artifact_path="reports")
+            run.log_artifacts([reports / "plots"], artifact_path="reports/plots")
+    return EvaluateResult(metrics, reports, speed_shift_table(metrics), run_id)

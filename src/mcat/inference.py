@@ -1,0 +1,41 @@
+"""Running a model over clips: the device, autocast, and class probabilities. Torch and numpy only."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from mcat.errors import McatError
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → cuda when available, else cpu; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise McatError("device 'cuda' was asked for but torch sees no GPU: set train.device=auto or cpu")
+    return torch.device(name)
+
+
+def autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA; nothing on the CPU (where bf16 convolutions are slower than fp32)."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def predict_proba(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    """(labels int64 [N], probabilities float32 [N, C]) over every batch of ``loader``."""
+    model.eval()
+    labels, probs = [], []
+    with torch.inference_mode():
+        for clips, target in loader:
+            with autocast(device):
+                logits = model(clips.to(device, non_blocking=True))
+            probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+            labels.append(np.asarray(target, np.int64))
+    return np.concatenate(labels), np.concatenate(probs)

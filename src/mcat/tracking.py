@@ -1,0 +1,148 @@
+"""MLflow tracking: where runs go, what they carry (params, tags, metrics, artifacts, the model), and
+that a run never stays RUNNING after a crash. MLflow is imported only here.
+
+Tracking URI: ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` in the working directory (the project).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from mcat.errors import McatError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+# MLflow retries an unreachable server for minutes by default; fail within seconds with our message instead.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """{"train": {"lr": 3e-4}} → {"train.lr": "0.0003"}; lists and tuples as their str."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def git_commit(cwd: Path | str = ".") -> str:
+    """``<sha>`` of HEAD, with ``-dirty`` when tracked files changed; ``unknown`` outside a git checkout."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def lineage_tags(data_digest: str, cwd: Path | str = ".") -> dict[str, str]:
+    """Tags that tie a run to its code and data: git commit, data digest, dvc.lock digest, system."""
+    import torch
+
+    lock = Path(cwd) / "dvc.lock"
+    return {
+        "git_commit": git_commit(cwd),
+        "data_digest": data_digest,
+        "dvc_lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.is_file() else "none",
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "host_cpus": str(os.cpu_count()),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
+    }
+
+
+class MlflowRun:
+    """A context manager around one MLflow run (new, or resumed by ``run_id``) that implements the
+    training loop's ``Tracker``. Leaving it by an exception ends the run FAILED (KILLED for Ctrl-C or
+    SIGTERM), never RUNNING."""
+
+    def __init__(self, experiment: str, *, run_id: str | None = None, run_name: str | None = None):
+        self.experiment, self.run_name = experiment, run_name
+        self.run_id = run_id
+        self.uri = tracking_uri()
+
+    def __enter__(self) -> "MlflowRun":
+        import mlflow
+
+        mlflow.set_tracking_uri(self.uri)
+        try:
+            mlflow.set_experiment(self.experiment)
+            run = mlflow.start_run(run_id=self.run_id, run_name=None if self.run_id else self.run_name)
+        except Exception as exc:  # noqa: BLE001 - MLflow raises many types for an unreachable store
+            raise McatError(f"cannot use the MLflow tracking store {self.uri}: {str(exc).splitlines()[0][:200]}; "
+                            "start the server or set MLFLOW_TRACKING_URI") from None
+        self.run_id = run.info.run_id
+        self.experiment_id = run.info.experiment_id
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        import mlflow
+
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, (KeyboardInterrupt, SystemExit)):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+        mlflow.end_run(status=status)
+
+    @property
+    def url(self) -> str:
+        """A link to the run in the MLflow UI when the store is a server, else ``runs:/<id>``."""
+        if self.uri.startswith("http"):
+            return f"{self.uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+        return f"runs:/{self.run_id}"
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        import mlflow
+
+        items = list(flatten(params).items())
+        for i in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
+            mlflow.log_params(dict(items[i:i + 100]))
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        import mlflow
+
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        import mlflow
+
+        mlflow.set_tags(tags)
+
+    def log_artifacts(self, paths: list[Path], artifact_path: str | None = None) -> None:
+        import mlflow
+
+        for path in paths:
+            if Path(path).is_dir():
+                mlflow.log_artifacts(str(path), artifact_path=artifact_path)
+            elif Path(path).is_file():
+                mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+    def log_torch_model(self, model, example) -> None:
+        """The model as an MLflow PyTorch model with signature and input example (uint8 clips)."""
+        import mlflow
+        import torch
+        from mlflow.models import infer_signature
+
+        import mcat
+
+        with torch.no_grad():
+            output = model(torch.from_numpy(example)).numpy()
+        mlflow.pytorch.log_model(
+            model, name="model", signature=infer_signature(example, output), input_example=example,
+            code_paths=[str(Path(mcat.__file__).parent)],
+            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy"])

@@ -1,0 +1,1 @@
+"""Training (``mcat train``): class weights, clip-consistent augmentation, the seeded, resumable loop."""

@@ -1,0 +1,56 @@
+"""Clip-consistent augmentation of a batch, on the batch's device (§4.2).
+
+One draw per clip, applied to all its frames: horizontal flip and random resized crop move gray and mask
+together (bilinear for gray, nearest for the mask, so it stays binary and aligned); brightness and contrast
+change gray only. Random numbers come from a CPU generator, so a seed gives the same draws on any device.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from mcat.config import AugmentParams
+
+
+def to_float(clips: torch.Tensor) -> torch.Tensor:
+    """uint8 [B, 2, T, H, W] → float [B, 2, T, H, W]: gray / 255, mask as 0/1 (what the models accept)."""
+    return torch.stack([clips[:, 0].float() / 255.0, clips[:, 1].float()], dim=1)
+
+
+def _uniform(low: float, high: float, n: int, generator: torch.Generator) -> torch.Tensor:
+    return low + (high - low) * torch.rand(n, generator=generator)
+
+
+def crop_flip_theta(n: int, params: AugmentParams, generator: torch.Generator) -> torch.Tensor:
+    """Affine sampling matrices [n, 2, 3] (normalised coordinates) of a random resized crop, mirrored
+    with probability ``hflip_p``."""
+    scale = _uniform(*params.crop_scale, n, generator)
+    ratio = torch.exp(_uniform(math.log(params.crop_ratio[0]), math.log(params.crop_ratio[1]), n, generator))
+    width = torch.sqrt(scale * ratio).clamp(max=1.0)
+    height = torch.sqrt(scale / ratio).clamp(max=1.0)
+    cx = (2 * torch.rand(n, generator=generator) - 1) * (1 - width)
+    cy = (2 * torch.rand(n, generator=generator) - 1) * (1 - height)
+    flip = torch.where(torch.rand(n, generator=generator) < params.hflip_p, -1.0, 1.0)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 2] = width * flip, cx
+    theta[:, 1, 1], theta[:, 1, 2] = height, cy
+    return theta
+
+
+def augment(clips: torch.Tensor, params: AugmentParams, generator: torch.Generator) -> torch.Tensor:
+    """uint8 clips [B, 2, T, H, W] → augmented float clips [B, 2, T, H, W] (gray in [0, 1], mask 0/1)."""
+    b, _, t, h, w = clips.shape
+    x = to_float(clips)
+    theta = crop_flip_theta(b, params, generator).to(x.device)
+    brightness = _uniform(*params.brightness, b, generator).to(x.device).view(b, 1, 1, 1)
+    contrast = _uniform(*params.contrast, b, generator).to(x.device).view(b, 1, 1, 1)
+    grid = F.affine_grid(theta, [b, t, h, w], align_corners=False)
+    gray = F.grid_sample(x[:, 0], grid, mode="bilinear", padding_mode="border", align_corners=False)
+    mask = F.grid_sample(x[:, 1], grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    gray = gray * brightness
+    mean = gray.mean(dim=(1, 2, 3), keepdim=True)
+    gray = ((gray - mean) * contrast + mean).clamp(0.0, 1.0)
+    return torch.stack([gray, mask], dim=1)

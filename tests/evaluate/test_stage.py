@@ -1,0 +1,47 @@
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, f1_score
+
+from mcat.data.dataset import WindowDataset
+from mcat.errors import McatError
+from mcat.evaluate.stage import evaluate
+from mcat.modelfile import load_model_file
+from mcat.train.loop import train
+
+from conftest import tiny_params
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory, tiny_windows):
+    return train(tiny_params("train.epochs=2"), *tiny_windows, tmp_path_factory.mktemp("model")).model_path
+
+
+def test_reports_per_split_and_the_speed_shift_gap(tmp_path, tiny_windows, model_path):
+    result = evaluate(tiny_params(), model_path, *tiny_windows, tmp_path, track=False)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["val"]["domain"] == "slow" and metrics["test"]["domain"] == "fast"
+    for key in ("accuracy", "macro_f1", "macro_roc_auc"):
+        assert metrics["speed_shift"][key] == pytest.approx(metrics["val"][key] - metrics["test"][key])
+    # independent recomputation of the test split with scikit-learn
+    model = load_model_file(model_path)
+    dataset = WindowDataset(tiny_windows[0], "test", *tiny_windows[1:])
+    import torch
+    with torch.no_grad():
+        predictions = np.concatenate([model.model(torch.stack([dataset[i][0] for i in range(s, min(s + 32, len(dataset)))]))
+                                      .argmax(1).numpy() for s in range(0, len(dataset), 32)])
+    assert metrics["test"]["accuracy"] == pytest.approx(accuracy_score(dataset.labels, predictions))
+    assert metrics["test"]["macro_f1"] == pytest.approx(f1_score(dataset.labels, predictions, average="macro"))
+    per_class = json.loads((tmp_path / "per_class.json").read_text())
+    assert sum(c["support"] for c in per_class["test"]["per_class"].values()) == metrics["test"]["windows"]
+    for name in ("val_confusion.png", "test_roc.png", "test_confusion.csv", "test_roc.csv"):
+        assert (tmp_path / "plots" / name).stat().st_size > 0
+    assert "gap (val - test)" in result.summary
+
+
+def test_missing_split_and_mismatched_model_are_clear(tmp_path, tiny_windows, model_path):
+    with pytest.raises(McatError, match="no windows for split\\(s\\) unseen"):
+        evaluate(tiny_params("evaluate.splits=[test, unseen]"), model_path, *tiny_windows, tmp_path, track=False)
+    with pytest.raises(McatError, match="model file .* does not exist"):
+        evaluate(tiny_params(), tmp_path / "none.pt", *tiny_windows, tmp_path, track=False)

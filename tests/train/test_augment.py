@@ -1,0 +1,63 @@
+import torch
+
+from mcat.config import AugmentParams
+from mcat.train.augment import augment, to_float
+
+PAPER = AugmentParams(hflip_p=0.5, crop_scale=(0.8, 1.0), crop_ratio=(0.9, 1.1), brightness=(0.8, 1.2),
+                      contrast=(0.8, 1.2))
+NONE = AugmentParams(hflip_p=0.0, crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0), brightness=(1.0, 1.0),
+                     contrast=(1.0, 1.0))
+
+
+def silhouette_clips(batch=8, t=6, size=40, seed=0) -> torch.Tensor:
+    """Gray = 255 where the mask is 1: any misalignment between the channels shows."""
+    g = torch.Generator().manual_seed(seed)
+    clips = torch.zeros(batch, 2, t, size, size, dtype=torch.uint8)
+    for b in range(batch):
+        y, x = torch.randint(2, size - 20, (2,), generator=g).tolist()
+        h, w = torch.randint(8, 18, (2,), generator=g).tolist()
+        clips[b, 1, :, y:y + h, x:x + w] = 1
+        clips[b, 1, :, y:y + 3, x:x + w + 2] = 1  # asymmetric, so a flip is visible
+    clips[:, 0] = clips[:, 1] * 255
+    return clips
+
+
+def test_masks_stay_binary_and_aligned_with_gray():
+    out = augment(silhouette_clips(), PAPER.model_copy(update={"brightness": (1, 1), "contrast": (1, 1)}),
+                  torch.Generator().manual_seed(1))
+    gray, mask = out[:, 0], out[:, 1]
+    assert set(mask.unique().tolist()) <= {0.0, 1.0}
+    person = gray > 0.5
+    iou = (person & (mask > 0)).sum() / (person | (mask > 0)).sum()
+    assert iou > 0.95
+
+
+def test_one_draw_per_clip_for_all_frames():
+    clips = silhouette_clips()  # every frame of a clip is the same
+    out = augment(clips, PAPER, torch.Generator().manual_seed(2))
+    assert torch.equal(out[:, :, :1].expand_as(out), out)
+
+
+def test_identity_params_change_nothing_and_flip_mirrors():
+    clips = silhouette_clips()
+    torch.testing.assert_close(augment(clips, NONE, torch.Generator().manual_seed(0)), to_float(clips))
+    flipped = augment(clips, NONE.model_copy(update={"hflip_p": 1.0}), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(flipped, to_float(clips).flip(-1))
+
+
+def test_photometric_jitter_touches_gray_only_and_stays_in_range():
+    clips = silhouette_clips()
+    clips[:, 0] = torch.randint(0, 256, clips[:, 0].shape, dtype=torch.uint8)
+    jitter = NONE.model_copy(update={"brightness": (0.5, 1.5), "contrast": (0.5, 1.5)})
+    out = augment(clips, jitter, torch.Generator().manual_seed(3))
+    assert torch.equal(out[:, 1], clips[:, 1].float())
+    assert not torch.allclose(out[:, 0], clips[:, 0].float() / 255)
+    assert out[:, 0].min() >= 0 and out[:, 0].max() <= 1
+
+
+def test_same_seed_same_draws():
+    clips = silhouette_clips()
+    a = augment(clips, PAPER, torch.Generator().manual_seed(5))
+    b = augment(clips, PAPER, torch.Generator().manual_seed(5))
+    c = augment(clips, PAPER, torch.Generator().manual_seed(6))
+    assert torch.equal(a, b) and not torch.equal(a, c)

@@ -1,0 +1,58 @@
+"""Training and evaluation logged to a real ``mlflow server`` on 127.0.0.1."""
+
+import mlflow
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mcat.data.dataset import WindowDataset
+from mcat.evaluate.stage import evaluate
+from mcat.train.stage import run_training
+
+from conftest import tiny_params
+
+
+class Crash(Exception):
+    pass
+
+
+def crash_after_first(epoch, metrics):
+    raise Crash("simulated crash")
+
+
+def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_env, tmp_path, tiny_windows):
+    params = tiny_params("train.epochs=2", "mlflow.experiment=tracking-test")
+    result, run_id = run_training(params, *tiny_windows, tmp_path / "models")
+    client = MlflowClient(mlflow_env)
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.lr"] == "0.002" and run.data.params["windows.T"] == "16"
+    assert int(run.data.params["model_parameters"]) > 0
+    assert len(client.get_metric_history(run_id, "val_macro_f1")) == 2
+    assert {"git_commit", "data_digest", "dvc_lock_sha256", "torch"} <= set(run.data.tags)
+    model = mlflow.pytorch.load_model(f"runs:/{run_id}/model")
+    clip = WindowDataset(tiny_windows[0], "test", *tiny_windows[1:])[0][0][None]
+    assert model(clip).shape == (1, 4)
+    info = mlflow.models.get_model_info(f"runs:/{run_id}/model")
+    assert info.signature is not None and info.saved_input_example_info is not None
+
+    scores = evaluate(params, result.model_path, *tiny_windows, tmp_path / "reports")
+    run = client.get_run(run_id)
+    assert run.data.metrics["test_macro_f1"] == pytest.approx(scores.metrics["test"]["macro_f1"])
+    assert run.data.metrics["speed_shift_accuracy_gap"] == pytest.approx(scores.metrics["speed_shift"]["accuracy"])
+    artifacts = {a.path for a in client.list_artifacts(run_id, "reports/plots")}
+    assert "reports/plots/test_confusion.png" in artifacts
+
+
+def test_a_crash_ends_the_run_failed_and_resuming_continues_it(mlflow_env, tmp_path, tiny_windows):
+    params = tiny_params("train.epochs=2", "mlflow.experiment=crash-test")
+    with pytest.raises(Crash):
+        run_training(params, *tiny_windows, tmp_path, on_epoch_end=crash_after_first)
+    client = MlflowClient(mlflow_env)
+    experiment = client.get_experiment_by_name("crash-test")
+    [failed] = client.search_runs([experiment.experiment_id])
+    assert failed.info.status == "FAILED"
+    result, run_id = run_training(params, *tiny_windows, tmp_path)
+    assert run_id == failed.info.run_id and result.resumed_from_epoch == 1
+    assert client.get_run(run_id).info.status == "FINISHED"
+    assert [m.step for m in client.get_metric_history(run_id, "val_macro_f1")] == [1, 2]
