@@ -18,6 +18,9 @@ demo: $(STAMP)
 	$(BIN)/mcat ingest
 	$(BIN)/mcat masks
 	$(BIN)/mcat windows
+	$(BIN)/mcat train
+	$(BIN)/mcat evaluate
+	@echo "Reports: reports/metrics.json, reports/plots/*.png. Runs: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 ## test: set up, then run the test suite
 test: $(STAMP)
@@ -36,4 +39,4 @@ lock:
 	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) data reports models .pytest_cache
+	rm -rf $(VENV) data reports models mlflow.db mlartifacts .pytest_cache

@@ -12,7 +12,7 @@ def test_params_yaml_is_valid_and_presets_override_it():
     demo = load_params(ROOT / "params.yaml")
     tiny = load_params(ROOT / "params.yaml", "tiny")
     assert demo.windows.T == 16 and demo.windows.stride == 8
-    assert tiny.ingest.resolution == 32 and demo.ingest.resolution == 112
+    assert tiny.ingest.resolution == 32 and demo.ingest.resolution == 48
     assert tiny.synth.splits["train"].recordings == 2
     assert tiny.synth.noise_std == demo.synth.noise_std  # untouched keys keep the params.yaml value
 

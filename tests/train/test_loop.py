@@ -72,3 +72,12 @@ def test_cuda_without_a_gpu_and_bad_model_options_are_clear(tmp_path, tiny_windo
             train(tiny_params("train.device=cuda"), *tiny_windows, tmp_path)
     with pytest.raises(McatError, match="model 'mcat' has no option\\(s\\) width"):
         train(tiny_params("train.model_options={width: 3}"), *tiny_windows, tmp_path)
+
+
+def test_the_training_core_imports_without_the_mlops_stack():
+    import subprocess
+    import sys
+
+    code = ("import sys, mcat.train.loop, mcat.modelfile, mcat.inference; heavy = {'mlflow', 'kfp', 'ultralytics', "
+            "'great_expectations', 'boto3', 'cv2', 'sklearn', 'matplotlib'} & set(sys.modules); assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -145,7 +145,7 @@ def train(params: Params, windows: Path, store: Path, masks: Path, out: Path, *,
     recipe = training_recipe(params, windows, store, masks)
 
     pin = device.type == "cuda"
-    val_loader = DataLoader(val_set, batch_size=params.evaluate.batch_size, num_workers=tp.workers, pin_memory=pin)
+    val_loader = DataLoader(val_set, batch_size=tp.batch_size, num_workers=tp.workers, pin_memory=pin)
     state = load_checkpoint(out / "checkpoints" / "last.pt", recipe)
     start_epoch, best_f1, best_epoch, history = 1, -1.0, 0, []
     best_state = None
