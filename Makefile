@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/mcat synth
 	$(BIN)/mcat ingest
 	$(BIN)/mcat masks
+	$(BIN)/mcat validate
 	$(BIN)/mcat windows
 	$(BIN)/mcat train
 	$(BIN)/mcat evaluate
@@ -34,8 +35,8 @@ bench: $(STAMP)
 ## lock: re-resolve constraints.txt from pyproject.toml in a scratch venv
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet torch==2.13.0 -e ".[dev]"
-	{ head -2 constraints.txt; .lock-venv/bin/pip freeze --exclude-editable | sed 's/+cpu$$//'; } > constraints.new
+	.lock-venv/bin/pip install --quiet -e ".[dev]"
+	{ head -2 constraints.txt; .lock-venv/bin/pip freeze --exclude-editable | sed -E 's/\+(cpu|cu[0-9]+)$$//'; } > constraints.new
 	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 clean:

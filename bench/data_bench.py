@@ -69,7 +69,7 @@ def main() -> None:
         ingest_params = params.ingest.model_copy(update={"source": str(tmp / "synthetic")})
         _, stage_s = timed(lambda: ingest(ingest_params, tmp / "store"))
         print(f"mcat ingest stage (incl. sha256, masks, writes): {frames / stage_s:8.0f} frames/s")
-        generate_masks(params.masks, tmp / "store", tmp / "masks")
+        generate_masks(params.model_copy(update={"ingest": ingest_params}), tmp / "store", tmp / "masks")
         make_windows(params.windows, tmp / "store", tmp / "masks", tmp / "windows")
         dataset = WindowDataset(tmp / "windows", "train", tmp / "store", tmp / "masks")
         [dataset[i] for i in range(len(dataset))]  # warm the page cache: every reader below sees the same

@@ -25,6 +25,11 @@ def tiny_params(*overrides: str) -> Params:
     return load_params(ROOT / "params.yaml", "tiny", list(overrides))
 
 
+def with_source(params: Params, source: Path | str) -> Params:
+    """``params`` reading the dataset at ``source``."""
+    return params.model_copy(update={"ingest": params.ingest.model_copy(update={"source": str(source)})})
+
+
 @pytest.fixture(scope="session")
 def tiny() -> Params:
     return tiny_params()
@@ -46,9 +51,9 @@ def dataset_copy(tmp_path, tiny_dataset) -> Path:
 def tiny_store(tmp_path_factory, tiny, tiny_dataset) -> tuple[Path, Path]:
     """(store, masks) folders of the ingested tiny dataset. Read-only."""
     base = tmp_path_factory.mktemp("store")
-    params = tiny.ingest.model_copy(update={"source": str(tiny_dataset)})
-    store = ingest(params, base / "ingested").out
-    masks = generate_masks(tiny.masks, store, base / "masks").out
+    params = with_source(tiny, tiny_dataset)
+    store = ingest(params.ingest, base / "ingested").out
+    masks = generate_masks(params, store, base / "masks").out
     return store, masks
 
 

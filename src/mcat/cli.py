@@ -38,9 +38,18 @@ def _ingest(params: Params, args: argparse.Namespace) -> None:
 def _masks(params: Params, args: argparse.Namespace) -> None:
     from mcat.masks.stage import generate_masks
 
-    result = generate_masks(params.masks, args.store, args.out)
+    result = generate_masks(params, args.store, args.out, cache=args.cache)
     print(f"{params.masks.backend}: {result.recordings} recordings ({result.generated} generated); "
           f"coverage {100 * result.coverage_mean:.1f}%, empty masks {100 * result.empty_ratio:.1f}% -> {result.out}")
+
+
+def _validate(params: Params, args: argparse.Namespace) -> None:
+    from mcat.validate.gate import validate
+
+    result = validate(params.quality, args.store, args.masks, args.reports)
+    for failure in result.failures:
+        print(f"warning: {failure.line()}")
+    print(f"data-quality gate passed for {result.recordings} recordings; report: {result.reports}/docs/index.html")
 
 
 def _windows(params: Params, args: argparse.Namespace) -> None:
@@ -106,9 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = stage("ingest", _ingest, "decode a dataset (ingest.source) into the frame store")
     p.add_argument("--out", type=Path, default=Path("data/ingested"))
     p.add_argument("--cache", type=Path, help="local mirror for s3:// sources (default: $MCAT_CACHE_DIR or ~/.cache/mcat)")
-    p = stage("masks", _masks, "person masks per recording and their quality statistics")
+    p = stage("masks", _masks, "person masks per recording, their quality statistics and overlays")
     p.add_argument("--store", type=Path, default=Path("data/ingested"))
     p.add_argument("--out", type=Path, default=Path("data/masks"))
+    p.add_argument("--cache", type=Path, help="local mirror for s3:// sources (as for ingest)")
+    p = stage("validate", _validate, "the data-quality gate (Great Expectations): exit 1 on a failed check")
+    p.add_argument("--store", type=Path, default=Path("data/ingested"))
+    p.add_argument("--masks", type=Path, default=Path("data/masks"))
+    p.add_argument("--reports", type=Path, default=Path("reports/validation"))
     p = stage("windows", _windows, "index sliding windows (T, stride) per split")
     p.add_argument("--store", type=Path, default=Path("data/ingested"))
     p.add_argument("--masks", type=Path, default=Path("data/masks"))

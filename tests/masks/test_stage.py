@@ -7,24 +7,63 @@ from mcat.data.ingest import ingest
 from mcat.errors import McatError
 from mcat.masks.stage import generate_masks
 
+from conftest import tiny_params, with_source
 
-def test_provided_masks_are_copied_and_scored(tiny_store):
+
+def quality_rows(folder):
+    with open(folder / "quality.csv") as f:
+        return {r["recording_id"]: r for r in csv.DictReader(f)}
+
+
+def test_provided_masks_are_copied_scored_and_drawn(tiny_store):
     store, masks = tiny_store
-    with open(masks / "quality.csv") as f:
-        rows = {r["recording_id"]: r for r in csv.DictReader(f)}
+    rows = quality_rows(masks)
     assert set(rows) == {"train_000", "train_001", "val_000", "test_000"}
     for rid, row in rows.items():
         np.testing.assert_array_equal(np.load(masks / f"{rid}.npy"), np.load(store / rid / "provided_masks.npy"))
         assert 0.02 < float(row["coverage_mean"]) < 0.5 and float(row["empty_ratio"]) == 0
+        assert float(row["iou_vs_provided"]) == 1.0
+        assert (masks / "overlays" / f"{rid}.png").stat().st_size > 0
 
 
-def test_rerun_does_nothing_and_missing_masks_are_an_error(tmp_path, dataset_copy, tiny):
-    params = tiny.ingest.model_copy(update={"source": str(dataset_copy)})
-    store = ingest(params, tmp_path / "store").out
-    assert generate_masks(tiny.masks, store, tmp_path / "masks").generated == 4
-    assert generate_masks(tiny.masks, store, tmp_path / "masks").generated == 0
+@pytest.fixture
+def copied_store(tmp_path, dataset_copy):
+    params = with_source(tiny_params(), dataset_copy)
+    return params, ingest(params.ingest, tmp_path / "store").out
+
+
+def test_a_segmenter_reads_the_source_videos_and_is_scored_against_the_truth(tmp_path, copied_store):
+    params, store = copied_store
+    background = params.model_copy(update={"masks": params.masks.model_copy(update={"backend": "background"})})
+    result = generate_masks(background, store, tmp_path / "masks")
+    assert result.generated == 4
+    masks = np.load(tmp_path / "masks/train_000.npy")
+    assert masks.shape == np.load(store / "train_000/frames.npy").shape and set(np.unique(masks)) <= {0, 1}
+    for row in quality_rows(tmp_path / "masks").values():
+        assert 0 <= float(row["iou_vs_provided"]) < 1  # scored against the renderer's exact masks
+
+
+def test_resume_after_an_interruption_and_rerun_does_nothing(tmp_path, copied_store, dataset_copy):
+    params, store = copied_store
+    params = params.model_copy(update={"masks": params.masks.model_copy(update={"backend": "background"})})
+    video = dataset_copy / "videos/val_000.mp4"
+    intact = video.read_bytes()
+    video.write_bytes(intact[:100])  # the run breaks at the third recording
+    with pytest.raises(McatError, match="val_000.mp4"):
+        generate_masks(params, store, tmp_path / "masks")
+    assert sorted(p.name for p in (tmp_path / "masks").glob("*.npy")) == ["train_000.npy", "train_001.npy"]
+    video.write_bytes(intact)
+    assert generate_masks(params, store, tmp_path / "masks").generated == 2  # only what was missing
+    assert generate_masks(params, store, tmp_path / "masks").generated == 0
+    other = params.model_copy(update={"masks": params.masks.model_copy(
+        update={"background": params.masks.background.model_copy(update={"history": 50})})})
+    assert generate_masks(other, store, tmp_path / "masks").generated == 4  # params changed
+
+
+def test_provided_backend_without_provided_masks_is_an_error(tmp_path, dataset_copy):
     manifest = dataset_copy / "manifest.csv"
     manifest.write_text(manifest.read_text().replace("masks/val_000.npz", ""))
-    store = ingest(params, tmp_path / "store").out
+    params = with_source(tiny_params(), dataset_copy)
+    store = ingest(params.ingest, tmp_path / "store").out
     with pytest.raises(McatError, match="recording val_000 has no provided masks"):
-        generate_masks(tiny.masks, store, tmp_path / "masks")
+        generate_masks(params, store, tmp_path / "masks")

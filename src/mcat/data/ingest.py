@@ -7,7 +7,7 @@ Store layout (see DESIGN.md)::
     <out>/<id>/frames.npy            uint8 [N, R, R] grayscale (luminance), bilinear resize
     <out>/<id>/labels.npy            int16 [N] class ids
     <out>/<id>/provided_masks.npy    uint8 {0,1} [N, R, R] nearest resize, when the dataset ships masks
-    <out>/<id>/meta.json             sources with sha256, params digest, label notes
+    <out>/<id>/meta.json             sources (paths relative to the dataset root, sha256), params digest, label notes
 
 Each recording folder is written under a temporary name and renamed; a recording whose sources and
 params are unchanged is skipped. ``recordings.csv`` is written last, so it only lists complete recordings.
@@ -34,6 +34,9 @@ from mcat.data.sources import materialize
 from mcat.data.store import RECORDING_COLUMNS, write_classes
 from mcat.data.video import decode_gray, open_video, resize_masks
 from mcat.errors import McatError
+
+
+STORE_FORMAT = "mcat-store/2"  # bump when meta.json or the arrays change; older recordings are re-ingested
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,11 @@ def _up_to_date(folder: Path, sources: dict, params_digest: str) -> bool:
     if not meta_file.is_file() or not (folder / "frames.npy").is_file():
         return False
     meta = json.loads(meta_file.read_text())
-    return meta.get("sha256") == sources and meta.get("params_digest") == params_digest
+    return (meta.get("format") == STORE_FORMAT and meta.get("sha256") == sources
+            and meta.get("params_digest") == params_digest)
 
 
-def ingest_recording(rec: SourceRecording, params: IngestParams, folder: Path, sources: dict,
+def ingest_recording(rec: SourceRecording, params: IngestParams, root: Path, folder: Path, sources: dict,
                      params_digest: str) -> dict:
     """Decode, label and write one recording into ``folder`` (atomically); returns its meta."""
     video = decode_gray(rec.video, params.resolution)
@@ -105,11 +109,12 @@ def ingest_recording(rec: SourceRecording, params: IngestParams, folder: Path, s
         n = reconcile(rec.recording_id, "masks", n, len(raw), params.allow_trim)
         masks = resize_masks(raw[:n], params.resolution)
     meta = {
-        "recording_id": rec.recording_id, "split": rec.split, "domain": rec.domain, "subject": rec.subject,
+        "format": STORE_FORMAT, "recording_id": rec.recording_id, "split": rec.split, "domain": rec.domain, "subject": rec.subject,
         "fps": video.fps, "n_frames": n, "source_width": video.width, "source_height": video.height,
         "resolution": params.resolution, "trimmed_frames": len(video.frames) - n,
         "trimmed_labels": len(labels) - n, "has_provided_masks": masks is not None,
         "label_notes": notes, "sha256": sources, "params_digest": params_digest,
+        "files": {kind: path.relative_to(root).as_posix() for kind, path in rec.files.items()},
     }
     with atomic_dir(folder) as tmp:
         np.save(tmp / "frames.npy", video.frames[:n])
@@ -137,7 +142,7 @@ def ingest(params: IngestParams, out: Path, cache: Path | None = None) -> Ingest
     for rec in tqdm(dataset.recordings, desc="ingest", unit="rec", disable=None):
         folder, sources = out / rec.recording_id, checksums[rec.recording_id]
         if rec.recording_id in todo:
-            meta = ingest_recording(rec, params, folder, sources, params_digest)
+            meta = ingest_recording(rec, params, root, folder, sources, params_digest)
         else:
             meta = json.loads((folder / "meta.json").read_text())
         rows.append(_row(meta, rec, root, params.source))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,10 @@ class Store:
             for r in read_csv(index, RECORDING_COLUMNS, "the recording index")]
         if not self.recordings:
             raise McatError(f"{index} lists no recordings: the dataset is empty")
+
+    def meta(self, rid: str) -> dict:
+        """The recording's ``meta.json`` (sources, fps, label notes, ...)."""
+        return json.loads((self.root / rid / "meta.json").read_text())
 
     def frames(self, rid: str) -> np.ndarray:
         """uint8 [N, R, R], memory-mapped."""

@@ -1,12 +1,15 @@
-"""``mcat masks``: one person-mask array per recording, and ``quality.csv``.
+"""``mcat masks``: one person-mask array per recording, quality statistics and overlays.
 
 Output::
 
-    <out>/<id>.npy       uint8 {0,1} [N, R, R], aligned with the store's frames
-    <out>/<id>.json      what the masks were made from (for skipping unchanged recordings)
-    <out>/quality.csv    one row per recording (see :mod:`mcat.masks.quality`)
+    <out>/<id>.npy            uint8 {0,1} [N, R, R], aligned with the store's frames (nearest-neighbour resize)
+    <out>/<id>.json           what the masks were made from: a rerun with the same inputs and params skips it
+    <out>/quality.csv         one row per recording (see :mod:`mcat.masks.quality`)
+    <out>/overlays/<id>.png   a few frames with their masks
 
-Backend ``provided`` takes the masks the dataset ships (ingested with the frames).
+``provided`` takes the masks the dataset ships (ingested with the frames); the other backends segment the
+source videos at their own resolution, in batches, in frame order. An interrupted run keeps every finished
+recording and continues with the next.
 """
 
 from __future__ import annotations
@@ -15,14 +18,19 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
 from mcat.atomic import atomic_file, write_csv
-from mcat.config import MasksParams
+from mcat.config import MasksParams, Params
 from mcat.data.ingest import file_sha256
+from mcat.data.sources import materialize
 from mcat.data.store import Store
+from mcat.data.video import open_video, resize_masks
 from mcat.errors import McatError
+from mcat.masks.backends import Segmenter, make_segmenter
+from mcat.masks.overlay import overlay_png
 from mcat.masks.quality import QUALITY_COLUMNS, mask_quality
 
 
@@ -35,33 +43,76 @@ class MasksResult:
     empty_ratio: float
 
 
-def _provided(store: Store, rid: str) -> np.ndarray:
-    masks = store.provided_masks(rid)
-    if masks is None:
-        raise McatError(f"recording {rid} has no provided masks: the dataset ships none for it; choose another "
-                        "masks.backend or add a masks column to the manifest")
-    return np.asarray(masks)
+def recipe(params: MasksParams) -> dict:
+    """The params that decide the masks (not batch size or overlays)."""
+    if params.backend == "provided":
+        return {"backend": "provided"}
+    return {"backend": params.backend, params.backend: getattr(params, params.backend).model_dump(mode="json")}
 
 
-def generate_masks(params: MasksParams, store_dir: Path, out: Path) -> MasksResult:
+def segment_video(segmenter: Segmenter, video: Path, n_frames: int, resolution: int, batch_size: int,
+                  desc: str) -> np.ndarray:
+    """Masks uint8 {0,1} [n_frames, R, R] of the first ``n_frames`` frames of ``video``."""
+    cap = open_video(video)
+    segmenter.reset()
+    out = np.empty((n_frames, resolution, resolution), np.uint8)
+    done = 0
+    try:
+        with tqdm(total=n_frames, desc=desc, unit="frame", leave=False, disable=None) as bar:
+            while done < n_frames:
+                batch = []
+                while len(batch) < min(batch_size, n_frames - done):
+                    ok, frame = cap.read()
+                    if not ok:
+                        break
+                    batch.append(frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+                if not batch:
+                    break
+                out[done:done + len(batch)] = resize_masks(segmenter.segment(np.stack(batch)), resolution)
+                done += len(batch)
+                bar.update(len(batch))
+    finally:
+        cap.release()
+    if done < n_frames:
+        raise McatError(f"{video}: decoding stopped after {done} of the {n_frames} ingested frames; the file changed "
+                        "since `mcat ingest`, run it again")
+    return out
+
+
+def generate_masks(params: Params, store_dir: Path, out: Path, cache: Path | None = None) -> MasksResult:
     """Write masks for every recording of the store at ``store_dir`` into ``out``."""
+    mp = params.masks
     store, out = Store(store_dir), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    recipe = {"backend": params.model_dump(mode="json")}
+    segmenter, root = None, None
     rows, generated = [], 0
-    for rec in tqdm(store.recordings, desc="masks", unit="rec", disable=None):
-        stamp = {**recipe, "ingest_meta_sha256": file_sha256(store.root / rec.recording_id / "meta.json")}
-        target, stamp_file = out / f"{rec.recording_id}.npy", out / f"{rec.recording_id}.json"
+    for rec in tqdm(store.recordings, desc=f"masks ({mp.backend})", unit="rec", disable=None):
+        rid = rec.recording_id
+        stamp = {**recipe(mp), "ingest_meta_sha256": file_sha256(store.root / rid / "meta.json")}
+        target, stamp_file = out / f"{rid}.npy", out / f"{rid}.json"
+        provided = store.provided_masks(rid)
         if target.is_file() and stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
             masks = np.load(target, mmap_mode="r")
         else:
-            masks = _provided(store, rec.recording_id)
+            if mp.backend == "provided":
+                if provided is None:
+                    raise McatError(f"recording {rid} has no provided masks: the dataset ships none for it; "
+                                    "choose another masks.backend (selfie, background, yolo)")
+                masks = np.asarray(provided)
+            else:
+                segmenter = segmenter or make_segmenter(mp)
+                root = root or materialize(params.ingest.source, cache)
+                video = root / store.meta(rid)["files"]["video"]
+                resolution = store.frames(rid).shape[-1]
+                masks = segment_video(segmenter, video, rec.n_frames, resolution, mp.batch_size, rid)
             with atomic_file(target) as tmp:
                 np.save(tmp, masks)
             with atomic_file(stamp_file) as tmp:
                 tmp.write_text(json.dumps(stamp, indent=1))
             generated += 1
-        rows.append({"recording_id": rec.recording_id, **mask_quality(masks)})
+        if mp.overlay_frames:
+            overlay_png(store.frames(rid), masks, mp.overlay_frames, out / "overlays" / f"{rid}.png")
+        rows.append({"recording_id": rid, **mask_quality(masks, provided)})
     write_csv(out / "quality.csv", QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
     frames = sum(r["frames"] for r in rows)
     coverage = sum(r["coverage_mean"] * r["frames"] for r in rows) / frames

@@ -1,0 +1,36 @@
+"""Person segmenters behind one interface; ``make_segmenter(params)`` picks one from ``masks.backend``.
+
+Every segmenter maps BGR frames uint8 [B, H, W, 3] to person masks uint8 {0, 1} [B, H, W] at the same size,
+and keeps whatever state it needs across the frames of one recording (``reset()`` starts a new one).
+Heavy imports (ultralytics) happen only when that backend is chosen.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from mcat.config import MasksParams
+
+
+class Segmenter(Protocol):
+    def reset(self) -> None: ...
+
+    def segment(self, frames: np.ndarray) -> np.ndarray: ...
+
+
+def make_segmenter(params: MasksParams) -> Segmenter:
+    if params.backend == "selfie":
+        from mcat.masks.backends.selfie import SelfieSegmenter
+
+        return SelfieSegmenter(params.selfie)
+    if params.backend == "background":
+        from mcat.masks.backends.background import BackgroundSegmenter
+
+        return BackgroundSegmenter(params.background)
+    if params.backend == "yolo":
+        from mcat.masks.backends.yolo import YoloSegmenter
+
+        return YoloSegmenter(params.yolo, batch_size=params.batch_size)
+    raise ValueError(f"backend '{params.backend}' reads no video")

@@ -1,0 +1,1 @@
+"""The data-quality gate (``mcat validate``): Great Expectations over the masks' quality and the store."""

@@ -1,0 +1,130 @@
+"""The segmenters on real frames: rendered people, hand-made motion, and YOLO built from its YAML."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mcat.config import BackgroundParams, SelfieParams, YoloParams
+from mcat.errors import McatError
+from mcat.masks.backends.background import BackgroundSegmenter
+from mcat.masks.backends.selfie import SelfieSegmenter
+from mcat.masks.backends.yolo import YoloSegmenter, pick_instance
+from mcat.masks.quality import mean_iou
+
+from conftest import ROOT
+
+SELFIE = ROOT.parent / "shared" / "models" / "mediapipe_selfie_segmentation_256x256.tflite"
+needs_models = pytest.mark.skipif(not SELFIE.is_file(), reason="../shared/models is not beside the repo")
+
+
+def rendered(tiny_dataset, rid="train_000", n=40):
+    cap = cv2.VideoCapture(str(tiny_dataset / f"videos/{rid}.mp4"))
+    frames = np.stack([cap.read()[1] for _ in range(n)])
+    return frames, np.load(tiny_dataset / f"masks/{rid}.npz")["masks"][:n]
+
+
+@needs_models
+def test_selfie_finds_the_rendered_person(tiny_dataset):
+    frames, truth = rendered(tiny_dataset)
+    masks = SelfieSegmenter(SelfieParams(model=str(SELFIE), threshold=0.5)).segment(frames)
+    assert masks.shape == truth.shape and masks.dtype == np.uint8 and set(np.unique(masks)) <= {0, 1}
+    assert mean_iou(masks, truth) > 0.4
+
+
+def test_selfie_without_its_model_names_the_param(tmp_path):
+    with pytest.raises(McatError, match="set masks.selfie.model"):
+        SelfieSegmenter(SelfieParams(model=str(tmp_path / "none.tflite"), threshold=0.5))
+    (tmp_path / "bad.tflite").write_bytes(b"not a model")
+    with pytest.raises(McatError, match="cannot load"):
+        SelfieSegmenter(SelfieParams(model=str(tmp_path / "bad.tflite"), threshold=0.5))
+
+
+BACKGROUND = BackgroundParams(method="knn", history=300, var_threshold=16, learning_rate=-1, open_px=3, close_px=5,
+                              min_area=0.002)
+
+
+def moving_square(n=60, still_from=None):
+    """Textured static background and a striped square swinging left and right (standing still from
+    ``still_from``): a person-sized thing in motion, as a fixed camera sees an exercise."""
+    rng = np.random.default_rng(0)
+    background = cv2.GaussianBlur(rng.integers(60, 120, (96, 128, 3), dtype=np.uint8), (5, 5), 0)
+    stripes = np.where((np.arange(20) // 3) % 2, 240, 170).astype(np.uint8)[None, :, None]  # brighter: no "shadow"
+    frames, truth = [], []
+    for i in range(n):
+        x = int(54 + 44 * np.sin(2 * np.pi * min(i, still_from if still_from is not None else i) / 30))
+        frame = background.copy()
+        frame[30:60, x:x + 20] = stripes
+        mask = np.zeros((96, 128), np.uint8)
+        mask[30:60, x:x + 20] = 1
+        frames.append(frame)
+        truth.append(mask)
+    return np.stack(frames), np.stack(truth)
+
+
+@pytest.mark.parametrize("method, floor", [("knn", 0.5), ("mog2", 0.2)])
+def test_background_subtraction_follows_motion(method, floor):
+    """KNN keeps the swinging square; MOG2 learns a periodic motion as one more background mode, which is
+    why the default is knn (exercise is periodic)."""
+    frames, truth = moving_square(n=120)
+    segmenter = BackgroundSegmenter(BACKGROUND.model_copy(update={"method": method}))
+    masks = np.concatenate([segmenter.segment(frames[i:i + 16]) for i in range(0, len(frames), 16)])
+    assert mean_iou(masks[10:], truth[10:]) > floor
+
+
+def test_background_loses_a_person_who_holds_still():
+    frames, _ = moving_square(n=200, still_from=20)
+    masks = BackgroundSegmenter(BACKGROUND).segment(frames)
+    assert masks[-20:].sum() == 0  # absorbed into the background: the quality gate must catch this
+
+
+def yolo(**overrides):
+    """An untrained YOLO11n-seg built from ultralytics' YAML: the real code path, no download."""
+    params = YoloParams(weights="yolo11n-seg.yaml", confidence=0.0, imgsz=160, instance="largest", device="cpu",
+                        half=False).model_copy(update=overrides)
+    return YoloSegmenter(params, batch_size=4)
+
+
+@pytest.fixture
+def ultralytics_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("MCAT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("YOLO_OFFLINE", "1")
+    monkeypatch.delenv("YOLO_CONFIG_DIR", raising=False)
+    return tmp_path / "cache" / "ultralytics"
+
+
+def test_yolo_end_to_end_from_its_yaml_batched_like_one_by_one(ultralytics_home, tiny_dataset):
+    import torch
+
+    frames, _ = rendered(tiny_dataset, n=6)
+    torch.manual_seed(0)
+    segmenter = yolo()
+    batched = segmenter.segment(frames)
+    assert batched.shape == frames.shape[:3] and set(np.unique(batched)) <= {0, 1}
+    assert batched.any(), "an untrained model at confidence 0 still proposes persons"
+    segmenter.reset()
+    one_by_one = np.concatenate([segmenter.segment(frames[i:i + 1]) for i in range(len(frames))])
+    np.testing.assert_array_equal(batched, one_by_one)
+    assert list(ultralytics_home.rglob("settings.json")), "ultralytics settings belong in the project cache"
+
+
+def test_yolo_missing_weights_name_the_param(ultralytics_home, tmp_path):
+    with pytest.raises(McatError, match="set masks.yolo.weights"):
+        yolo(weights=str(tmp_path / "missing-seg.pt"))
+    with pytest.raises(McatError, match="could not be downloaded"):
+        yolo(weights="yolo11n-seg.pt")
+
+
+def test_instance_rules():
+    a = np.zeros((3, 8, 8), bool)
+    a[0, :2, :2] = True  # small, top-left
+    a[1, 4:, 4:] = True  # large, bottom-right
+    a[2, 0, 7] = True  # tiny
+    previous = np.zeros((8, 8), bool)
+    previous[0, 0] = True
+    assert np.array_equal(pick_instance(a, None, "largest"), a[1])
+    assert np.array_equal(pick_instance(a, previous, "track"), a[0])  # continues the previous person
+    assert np.array_equal(pick_instance(a, np.zeros((8, 8), bool), "track"), a[1])
+    assert np.array_equal(pick_instance(a, None, "union"), a.any(axis=0))
+    assert not pick_instance(np.zeros((0, 8, 8), bool), None, "largest").any()
