@@ -31,6 +31,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/data_bench.py
 	$(BIN)/python bench/models_bench.py
+	$(BIN)/python bench/masks_bench.py
 
 ## lock: re-resolve constraints.txt from pyproject.toml in a scratch venv
 lock:

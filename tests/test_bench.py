@@ -20,3 +20,8 @@ def test_data_bench_runs():
 def test_models_bench_runs():
     out = run("bench/models_bench.py", "--resolution", "32", "--batch", "2", "--steps", "1", "--models", "mcat,tcn")
     assert "matmul" in out and "mcat" in out and "tcn" in out
+
+
+def test_masks_bench_runs():
+    out = run("bench/masks_bench.py", "--recordings", "1", "--frames", "16", "--backends", "background,yolo")
+    assert "background" in out and "per-frame model(frame) loop" in out

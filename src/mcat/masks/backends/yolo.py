@@ -22,7 +22,7 @@ from mcat.data.sources import default_cache
 from mcat.errors import McatError
 
 PERSON = 0  # COCO class id
-
+MAX_PERSONS = 20  # instances kept per frame before the instance rule picks one
 
 def _import_ultralytics():
     """Import ultralytics with its settings in the project's cache and its integrations off."""
@@ -86,7 +86,8 @@ class YoloSegmenter:
         """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; frames in recording order (for ``track``)."""
         results = self.model.predict(list(frames), classes=[PERSON], conf=self.params.confidence,
                                      imgsz=self.params.imgsz, retina_masks=True, device=self.device,
-                                     half=self.half, batch=self.batch_size, stream=True, verbose=False)
+                                     half=self.half, batch=self.batch_size, max_det=MAX_PERSONS, stream=True,
+                                     verbose=False)
         out = np.zeros(frames.shape[:3], np.uint8)
         for i, result in enumerate(results):
             if result.masks is None:
