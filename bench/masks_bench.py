@@ -21,7 +21,6 @@ import numpy as np
 from mcat.config import load_params
 from mcat.errors import McatError
 from mcat.masks.backends import make_segmenter
-from mcat.masks.backends.yolo import MAX_PERSONS
 from mcat.masks.quality import mean_iou
 from mcat.synth.dataset import synth
 
@@ -79,7 +78,7 @@ def main() -> None:
                 except McatError:
                     note = " (untrained: built from yolo11n-seg.yaml, no weights on this machine)"
                     segmenter = make_segmenter(masks_params.model_copy(update={"yolo": masks_params.yolo.model_copy(
-                        update={"weights": "yolo11n-seg.yaml", "confidence": 0.0})}))
+                        update={"weights": "yolo11n-seg.yaml", "confidence": 0.0, "max_persons": 300})}))
             else:
                 segmenter = make_segmenter(masks_params)
             masks, seconds = run(segmenter, clips, params.masks.batch_size)
@@ -91,7 +90,7 @@ def main() -> None:
                 for frames in clips:
                     for frame in frames:
                         model(frame, classes=[0], conf=segmenter.params.confidence, imgsz=segmenter.params.imgsz,
-                              retina_masks=True, device=segmenter.device, max_det=MAX_PERSONS, verbose=False)
+                              retina_masks=True, device=segmenter.device, max_det=segmenter.params.max_persons, verbose=False)
                 single = total / (time.perf_counter() - start)
                 print(f"yolo, per-frame model(frame) loop: {single:8.1f} frames/s   "
                       f"(batched backend / loop: {total / seconds / single:.2f}x)")

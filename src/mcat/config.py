@@ -141,6 +141,7 @@ class YoloParams(_Strict):
     instance: Literal["largest", "track", "union"] = Field(
         description="largest: the biggest person; track: the person overlapping the previous mask most "
         "(largest when there is none); union: every person")
+    max_persons: int = Field(ge=1, description="most confident person instances kept per frame for the rule")
     device: Literal["auto", "cpu", "cuda"]
     half: bool = Field(description="fp16 inference on CUDA")
 

@@ -22,7 +22,6 @@ from mcat.data.sources import default_cache
 from mcat.errors import McatError
 
 PERSON = 0  # COCO class id
-MAX_PERSONS = 20  # instances kept per frame before the instance rule picks one
 
 def _import_ultralytics():
     """Import ultralytics with its settings in the project's cache and its integrations off."""
@@ -86,7 +85,7 @@ class YoloSegmenter:
         """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; frames in recording order (for ``track``)."""
         results = self.model.predict(list(frames), classes=[PERSON], conf=self.params.confidence,
                                      imgsz=self.params.imgsz, retina_masks=True, device=self.device,
-                                     half=self.half, batch=self.batch_size, max_det=MAX_PERSONS, stream=True,
+                                     half=self.half, batch=self.batch_size, max_det=self.params.max_persons, stream=True,
                                      verbose=False)
         out = np.zeros(frames.shape[:3], np.uint8)
         for i, result in enumerate(results):
