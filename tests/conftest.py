@@ -17,6 +17,7 @@ from mcat.data.ingest import ingest
 from mcat.data.windows import make_windows
 from mcat.masks.stage import generate_masks
 from mcat.synth.dataset import synth
+from mcat.train.loop import train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,6 +63,13 @@ def tiny_windows(tmp_path_factory, tiny, tiny_store) -> tuple[Path, Path, Path]:
     """(windows, store, masks) of the tiny dataset. Read-only."""
     windows = make_windows(tiny.windows, *tiny_store, tmp_path_factory.mktemp("windows") / "windows").out
     return windows, *tiny_store
+
+
+@pytest.fixture(scope="session")
+def tiny_trained(tmp_path_factory, tiny, tiny_windows):
+    """(params, TrainResult, folder) of the tiny model trained on the tiny windows (no tracking). Read-only."""
+    out = tmp_path_factory.mktemp("trained")
+    return tiny, train(tiny, *tiny_windows, out), out
 
 
 def _free_port() -> int:

@@ -25,3 +25,9 @@ def test_models_bench_runs():
 def test_masks_bench_runs():
     out = run("bench/masks_bench.py", "--recordings", "1", "--frames", "16", "--backends", "background,yolo")
     assert "background" in out and "per-frame model(frame) loop" in out
+
+
+def test_predict_bench_runs(tiny_dataset, tiny_trained):
+    out = run("bench/predict_bench.py", "--model", str(tiny_trained[2] / "model.pt"), "--data", str(tiny_dataset),
+              "--backends", "background,exact")
+    assert "x real time" in out and "segment acc" in out and "exact" in out

@@ -7,6 +7,7 @@ paths default to the DVC layout (``data/...``). Errors a user can fix print one 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Callable
 import yaml
 
 from mcat import __version__
+from mcat.atomic import write_text
 from mcat.config import Params, load_params
 from mcat.errors import McatError
 
@@ -88,6 +90,69 @@ def _experiments(params: Params, args: argparse.Namespace) -> None:
     print(f"table in {result.table}")
 
 
+def _metrics(params: Params, args: argparse.Namespace) -> None:
+    from mcat.evaluate.stage import speed_shift_table
+
+    if not args.metrics.is_file():
+        raise McatError(f"{args.metrics} does not exist: run `mcat evaluate` (or `dvc repro`) first")
+    print(speed_shift_table(json.loads(args.metrics.read_text())))
+
+
+def _register(params: Params, args: argparse.Namespace) -> None:
+    from mcat.registry.register import register
+
+    result = register(params, args.model, args.metrics)
+    if args.record:
+        write_text(args.record, json.dumps({"name": result.name, "version": result.version, "run_id": result.run_id,
+                                            "uri": f"models:/{result.name}/{result.version}"}, indent=1) + "\n")
+    print(f"registered {result.name} version {result.version} as 'challenger' (run {result.run_id}); "
+          f"next: mcat promote")
+
+
+def _promote(params: Params, args: argparse.Namespace) -> None:
+    from mcat.registry.promote import promote
+
+    result = promote(params.registry, force=args.force)
+    forced = f" (FORCED past: {'; '.join(result.failed_gates)})" if result.forced else ""
+    print(f"{result.name} version {result.version} is now 'champion' (was: {result.previous or 'none'}){forced}; "
+          f"serve it with: mlflow models serve -m models:/{result.name}@champion --env-manager local")
+
+
+def _models(params: Params, args: argparse.Namespace) -> None:
+    from mcat.registry.promote import list_versions
+
+    print(list_versions(params.registry))
+
+
+def _predict(params: Params, args: argparse.Namespace) -> None:
+    from mcat.predict.stage import predict
+
+    for result in predict(params, args.model, args.videos, args.out, annotate=args.annotate):
+        duration = result.frames / result.fps
+        print(f"{result.video}: {len(result.starts)} windows, {len(result.segments)} segments, "
+              f"{duration / result.seconds:.2f}x real time -> {result.out}")
+
+
+def _pipeline(params: Params, args: argparse.Namespace) -> None:
+    from mcat import pipeline
+
+    if args.action == "compile":
+        out = pipeline.compile_pipeline(params, args.package, args.image, args.secret or None)
+        print(f"compiled the mcat-training pipeline (image {args.image}) -> {out}; "
+              f"submit it with: mcat pipeline submit --host URL")
+    elif args.action == "submit":
+        if not args.host:
+            raise McatError("submit needs --host: the Kubeflow Pipelines API URL (e.g. http://localhost:8080)")
+        arguments = {"mask_shards": args.shards} if args.shards else {}
+        run_id = pipeline.submit(args.package, args.host, args.experiment, args.run_name, arguments)
+        print(f"created run {run_id} in experiment '{args.experiment}' on {args.host}")
+    else:
+        result = pipeline.run_local(params, args.root, shards=args.shards or 2)
+        registered = f"registered version {result.registered_version}" if result.registered_version else \
+            "not registered (below registry.min_test_macro_f1)"
+        print(f"local run done: test macro-F1 {result.test_macro_f1:.3f}, {registered}; outputs under {result.root}")
+
+
 def _show_params(params: Params, args: argparse.Namespace) -> None:
     print(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False), end="")
 
@@ -141,6 +206,33 @@ def build_parser() -> argparse.ArgumentParser:
               [data_paths])
     p.add_argument("--models", type=Path, default=Path("models/experiments"))
     p.add_argument("--reports", type=Path, default=Path("reports/experiments"))
+    p = stage("metrics", _metrics, "print the slow (val) vs fast (test) table of an evaluation")
+    p.add_argument("--metrics", type=Path, default=Path("reports/metrics.json"))
+    p = stage("register", _register, "register the evaluated model in the MLflow registry as 'challenger'")
+    p.add_argument("--model", type=Path, default=Path("models/model.pt"))
+    p.add_argument("--metrics", type=Path, default=Path("reports/metrics.json"))
+    p.add_argument("--record", type=Path, help="also write the registered name, version and run as JSON here")
+    p = stage("promote", _promote, "move the 'champion' alias to the challenger if it passes the gates")
+    p.add_argument("--force", action="store_true", help="promote even if a gate fails (recorded in the version's tags)")
+    stage("models", _models, "list the registered model's versions, aliases and metrics")
+    p = stage("predict", _predict, "classify exercises in videos: per-window CSV/JSON, segments, timeline PNG")
+    p.add_argument("videos", type=Path, nargs="+", help="video files or folders of videos")
+    p.add_argument("--model", default="models/model.pt",
+                   help="a model file or an MLflow URI such as models:/mcat-exercise@champion")
+    p.add_argument("--out", type=Path, default=Path("reports/predictions"))
+    p.add_argument("--annotate", action="store_true", help="also write the video with the predicted exercise drawn on it")
+    p = stage("pipeline", _pipeline, "the Kubeflow pipeline: compile the IR YAML, submit it, or run it locally")
+    p.add_argument("action", choices=["compile", "submit", "run-local"])
+    p.add_argument("--package", type=Path, default=Path("reports/pipeline/mcat-training.yaml"),
+                   help="the compiled pipeline (written by compile, read by submit)")
+    p.add_argument("--image", default="ghcr.io/mcat-ml/mcat:0.1.0-cpu",
+                   help="the component image built from infra/docker (a unique tag or a digest: the cache keys on it)")
+    p.add_argument("--secret", default="mcat-env", help="Kubernetes secret with MLflow/S3 env vars ('' for none)")
+    p.add_argument("--host", help="submit: the Kubeflow Pipelines API URL")
+    p.add_argument("--experiment", default="mcat", help="submit: the Kubeflow experiment")
+    p.add_argument("--run-name", help="submit: the run's name")
+    p.add_argument("--shards", type=int, help="mask shards fanned out with ParallelFor (default: 4; run-local: 2)")
+    p.add_argument("--root", type=Path, default=Path("reports/pipeline/local"), help="run-local: outputs")
     stage("params", _show_params, "print the validated parameters after presets and overrides")
     return parser
 

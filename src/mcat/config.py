@@ -253,6 +253,23 @@ class MlflowParams(_Strict):
     experiment: str = Field(min_length=1)
 
 
+class RegistryParams(_Strict):
+    """The MLflow model registry (``mcat register``, ``mcat promote``)."""
+
+    model_name: str = Field(min_length=1)
+    min_test_macro_f1: float = Field(ge=0, le=1, description="gate: the challenger's macro-F1 on the fast split")
+    min_improvement: float = Field(ge=-1, le=1, description="gate: macro-F1 over the champion, same data")
+
+
+class PredictParams(_Strict):
+    """Prediction on new videos (``mcat predict``)."""
+
+    mask_backend: Literal["selfie", "background", "yolo"] = Field(
+        description="masks for new videos (settings under masks.<backend>); no dataset masks exist for them")
+    batch_size: int = Field(ge=1, description="windows per forward pass")
+    min_segment_seconds: float = Field(ge=0, description="shorter runs of one class merge into their neighbours")
+
+
 class ExperimentRun(_Strict):
     """One row of the experiment matrix: a model on the same windows."""
 
@@ -277,6 +294,8 @@ class Params(_Strict):
     train: TrainParams
     evaluate: EvaluateParams
     mlflow: MlflowParams
+    registry: RegistryParams
+    predict: PredictParams
     experiments: ExperimentsParams
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from mcat.data.ingest import ingest
 from mcat.errors import McatError
-from mcat.masks.stage import generate_masks
+from mcat.masks.stage import gather_masks, generate_masks, shard_recordings
 
 from conftest import tiny_params, with_source
 
@@ -67,3 +67,16 @@ def test_provided_backend_without_provided_masks_is_an_error(tmp_path, dataset_c
     store = ingest(params.ingest, tmp_path / "store").out
     with pytest.raises(McatError, match="recording val_000 has no provided masks"):
         generate_masks(params, store, tmp_path / "masks")
+
+
+def test_shards_gathered_equal_one_unsharded_run(tmp_path, tiny, tiny_store):
+    store, whole = tiny_store
+    shards = shard_recordings(store, 3)
+    assert sorted(sum(shards, [])) == sorted(quality_rows(whole)) and len(shards) == 3
+    parts = [generate_masks(tiny, store, tmp_path / f"part{i}", recordings=ids).out for i, ids in enumerate(shards)]
+    gathered = gather_masks(parts, tmp_path / "gathered")
+    assert gathered.recordings == 4 and quality_rows(tmp_path / "gathered") == quality_rows(whole)
+    for rid in quality_rows(whole):
+        np.testing.assert_array_equal(np.load(tmp_path / "gathered" / f"{rid}.npy"), np.load(whole / f"{rid}.npy"))
+    with pytest.raises(McatError, match="recordings nope are not in the store"):
+        generate_masks(tiny, store, tmp_path / "bad", recordings=["nope"])

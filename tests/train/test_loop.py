@@ -20,15 +20,8 @@ def crash_after(epoch):
     return hook
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, tiny_windows):
-    params = tiny_params()
-    out = tmp_path_factory.mktemp("trained")
-    return params, train(params, *tiny_windows, out), out
-
-
-def test_loss_decreases_and_beats_chance(trained):
-    params, result, out = trained
+def test_loss_decreases_and_beats_chance(tiny_trained):
+    params, result, out = tiny_trained
     losses = [h["train_loss"] for h in result.history]
     assert losses[-1] < 0.8 * losses[0]
     chance = 1 / 4  # macro-F1 of uniform guessing over the 4 tiny classes
@@ -40,14 +33,14 @@ def test_loss_decreases_and_beats_chance(trained):
     assert (out / "history.csv").read_text().count("\n") == params.train.epochs + 1
 
 
-def test_rerun_with_the_same_recipe_does_nothing(trained, tiny_windows):
-    params, result, out = trained
+def test_rerun_with_the_same_recipe_does_nothing(tiny_trained, tiny_windows):
+    params, result, out = tiny_trained
     again = train(params, *tiny_windows, out)
     assert again.epochs_run == 0 and again.best_val_macro_f1 == result.best_val_macro_f1
 
 
-def test_resume_after_a_crash_gives_the_same_weights(tmp_path, tiny_windows, trained):
-    params, result, out = trained
+def test_resume_after_a_crash_gives_the_same_weights(tmp_path, tiny_windows, tiny_trained):
+    params, result, out = tiny_trained
     with pytest.raises(Crash):
         train(params, *tiny_windows, tmp_path, on_epoch_end=crash_after(2))
     resumed = train(params, *tiny_windows, tmp_path)

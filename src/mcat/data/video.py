@@ -56,8 +56,7 @@ def decode_gray(path: Path, resolution: int) -> Video:
             ok, frame = cap.read()
             if not ok:
                 break
-            gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            frames.append(cv2.resize(gray, (resolution, resolution), interpolation=cv2.INTER_LINEAR))
+            frames.append(gray_frame(frame, resolution))
     finally:
         cap.release()
     if not frames:
@@ -68,6 +67,29 @@ def decode_gray(path: Path, resolution: int) -> Video:
     if not fps > 0:
         raise McatError(f"{path}: the container gives no frame rate; {REENCODE}")
     return Video(np.stack(frames), fps, width, height)
+
+
+def bgr_batches(cap: cv2.VideoCapture, batch_size: int, limit: int | None = None):
+    """Yield BGR frames uint8 [b, H, W, 3] in batches of ``batch_size`` (the last may be shorter), at most
+    ``limit`` frames in all."""
+    done = 0
+    while limit is None or done < limit:
+        batch = []
+        while len(batch) < batch_size and (limit is None or done + len(batch) < limit):
+            ok, frame = cap.read()
+            if not ok:
+                break
+            batch.append(frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+        if not batch:
+            return
+        done += len(batch)
+        yield np.stack(batch)
+
+
+def gray_frame(frame: np.ndarray, resolution: int) -> np.ndarray:
+    """BGR uint8 [H, W, 3] (or gray [H, W]) → luminance (BT.601) uint8 [R, R], bilinear: the store's frames."""
+    gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    return cv2.resize(gray, (resolution, resolution), interpolation=cv2.INTER_LINEAR)
 
 
 def resize_masks(masks: np.ndarray, resolution: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Output (under ``reports``)::
 
-    metrics.json                  per split: accuracy, macro_f1, macro_roc_auc, windows, domain; speed_shift gap
+    metrics.json                  per split: accuracy, macro_f1, macro_roc_auc, windows, domain; speed_shift gap;
+                                  data_digest (of the windows, store and masks scored)
     per_class.json                per split: precision, recall, F1, support per class, confusion matrix
     plots/<split>_confusion.png   counts and row-normalised;  plots/<split>_roc.png  one-vs-rest curves
     plots/<split>_confusion.csv   actual,predicted per window  (dvc plots: confusion template)
@@ -23,6 +24,7 @@ from torch.utils.data import DataLoader
 from mcat.atomic import write_csv, write_text
 from mcat.config import Params
 from mcat.data.dataset import WindowDataset
+from mcat.data.digest import data_digest
 from mcat.data.store import Store
 from mcat.errors import McatError
 from mcat.evaluate.metrics import classification_metrics
@@ -71,7 +73,7 @@ def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks:
 def speed_shift_table(metrics: dict[str, Any]) -> str:
     rows = [f"{'split':<8}{'domain':<10}{'windows':>8}{'accuracy':>10}{'macro-F1':>10}{'macro-AUC':>11}"]
     for split, m in metrics.items():
-        if split != "speed_shift":
+        if split not in ("speed_shift", "data_digest"):
             rows.append(f"{split:<8}{m['domain']:<10}{m['windows']:>8}{m['accuracy']:>10.3f}{m['macro_f1']:>10.3f}"
                         f"{m['macro_roc_auc']:>11.3f}")
     if "speed_shift" in metrics:
@@ -93,13 +95,15 @@ def evaluate(params: Params, model_path: Path, windows: Path, store: Path, masks
     for rec in Store(store).recordings:
         domains.setdefault(rec.split, set()).add(rec.domain)
     reports = Path(reports)
-    detail, metrics = {}, {}
+    detail, splits = {}, {}
     for split in params.evaluate.splits:
         m = score_split(model, split, windows, store, masks, params.evaluate.batch_size, reports / "plots", model_path)
         detail[split] = {"per_class": m.pop("per_class"), "confusion": m.pop("confusion")}
-        metrics[split] = {**m, "domain": "+".join(sorted(domains.get(split, {"?"})))}
-    if {"val", "test"} <= set(metrics):
-        metrics["speed_shift"] = {k: metrics["val"][k] - metrics["test"][k] for k in HEADLINE}
+        splits[split] = {**m, "domain": "+".join(sorted(domains.get(split, {"?"})))}
+    metrics: dict[str, Any] = dict(splits)
+    if {"val", "test"} <= set(splits):
+        metrics["speed_shift"] = {k: splits["val"][k] - splits["test"][k] for k in HEADLINE}
+    metrics["data_digest"] = data_digest(windows, store, masks)  # promotion compares models on the same data
     write_text(reports / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     write_text(reports / "per_class.json", json.dumps(detail, indent=2) + "\n")
     run_id = model.meta.get("mlflow_run_id")
@@ -107,8 +111,7 @@ def evaluate(params: Params, model_path: Path, windows: Path, store: Path, masks
         from mcat.tracking import MlflowRun
 
         with MlflowRun(params.mlflow.experiment, run_id=run_id) as run:
-            run.log_metrics({f"{split}_{k}": m[k] for split, m in metrics.items() if split != "speed_shift"
-                             for k in HEADLINE})
+            run.log_metrics({f"{split}_{k}": m[k] for split, m in splits.items() for k in HEADLINE})
             if "speed_shift" in metrics:
                 run.log_metrics({f"speed_shift_{k}_gap": v for k, v in metrics["speed_shift"].items()})
             run.log_artifacts([reports / "metrics.json", reports / "per_class.json"], artifact_path="reports")

@@ -15,19 +15,20 @@ recording and continues with the next.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
-from mcat.atomic import atomic_file, write_csv
+from mcat.atomic import atomic_dir, atomic_file, write_csv
 from mcat.config import MasksParams, Params
+from mcat.data.framewise import read_csv
 from mcat.data.ingest import file_sha256
 from mcat.data.sources import materialize
 from mcat.data.store import Store
-from mcat.data.video import open_video, resize_masks
+from mcat.data.video import bgr_batches, open_video, resize_masks
 from mcat.errors import McatError
 from mcat.masks.backends import Segmenter, make_segmenter
 from mcat.masks.overlay import overlay_png
@@ -59,16 +60,8 @@ def segment_video(segmenter: Segmenter, video: Path, n_frames: int, resolution: 
     done = 0
     try:
         with tqdm(total=n_frames, desc=desc, unit="frame", leave=False, disable=None) as bar:
-            while done < n_frames:
-                batch = []
-                while len(batch) < min(batch_size, n_frames - done):
-                    ok, frame = cap.read()
-                    if not ok:
-                        break
-                    batch.append(frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-                if not batch:
-                    break
-                out[done:done + len(batch)] = resize_masks(segmenter.segment(np.stack(batch)), resolution)
+            for batch in bgr_batches(cap, batch_size, n_frames):
+                out[done:done + len(batch)] = resize_masks(segmenter.segment(batch), resolution)
                 done += len(batch)
                 bar.update(len(batch))
     finally:
@@ -79,14 +72,22 @@ def segment_video(segmenter: Segmenter, video: Path, n_frames: int, resolution: 
     return out
 
 
-def generate_masks(params: Params, store_dir: Path, out: Path, cache: Path | None = None) -> MasksResult:
-    """Write masks for every recording of the store at ``store_dir`` into ``out``."""
+def generate_masks(params: Params, store_dir: Path, out: Path, cache: Path | None = None,
+                   recordings: list[str] | None = None) -> MasksResult:
+    """Write masks for every recording of the store at ``store_dir`` (or only ``recordings``, one shard of a
+    fanned-out run: see :func:`shard_recordings`, :func:`gather_masks`) into ``out``."""
     mp = params.masks
     store, out = Store(store_dir), Path(out)
+    selected = store.recordings
+    if recordings is not None:
+        unknown = sorted(set(recordings) - {r.recording_id for r in selected})
+        if unknown:
+            raise McatError(f"recordings {', '.join(unknown)} are not in the store {store_dir}")
+        selected = [r for r in selected if r.recording_id in set(recordings)]
     out.mkdir(parents=True, exist_ok=True)
     segmenter, root = None, None
     rows, generated = [], 0
-    for rec in tqdm(store.recordings, desc=f"masks ({mp.backend})", unit="rec", disable=None):
+    for rec in tqdm(selected, desc=f"masks ({mp.backend})", unit="rec", disable=None):
         rid = rec.recording_id
         stamp = {**recipe(mp), "ingest_meta_sha256": file_sha256(store.root / rid / "meta.json")}
         target, stamp_file = out / f"{rid}.npy", out / f"{rid}.json"
@@ -114,7 +115,34 @@ def generate_masks(params: Params, store_dir: Path, out: Path, cache: Path | Non
             overlay_png(store.frames(rid), masks, mp.overlay_frames, out / "overlays" / f"{rid}.png")
         rows.append({"recording_id": rid, **mask_quality(masks, provided)})
     write_csv(out / "quality.csv", QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
-    frames = sum(r["frames"] for r in rows)
-    coverage = sum(r["coverage_mean"] * r["frames"] for r in rows) / frames
-    empty = sum(r["empty_ratio"] * r["frames"] for r in rows) / frames
+    return _result(out, rows, generated)
+
+
+def _result(out: Path, rows: list[dict], generated: int) -> MasksResult:
+    frames = sum(float(r["frames"]) for r in rows)
+    coverage = sum(float(r["coverage_mean"]) * float(r["frames"]) for r in rows) / frames
+    empty = sum(float(r["empty_ratio"]) * float(r["frames"]) for r in rows) / frames
     return MasksResult(out, len(rows), generated, coverage, empty)
+
+
+def shard_recordings(store_dir: Path, shards: int) -> list[list[str]]:
+    """The store's recording ids dealt round-robin into at most ``shards`` non-empty shards."""
+    ids = [r.recording_id for r in Store(store_dir).recordings]
+    return [ids[i::shards] for i in range(min(shards, len(ids)))]
+
+
+def gather_masks(parts: list[Path], out: Path) -> MasksResult:
+    """One masks folder from the shards' folders: their per-recording files side by side and one quality.csv
+    (rows in recording order)."""
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        rows = []
+        for part in map(Path, parts):
+            for path in part.rglob("*"):
+                if path.is_file() and path.name != "quality.csv":
+                    (tmp / path.relative_to(part)).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, tmp / path.relative_to(part))
+            rows += read_csv(part / "quality.csv", tuple(QUALITY_COLUMNS), "masks quality table")
+        rows.sort(key=lambda r: r["recording_id"])
+        write_csv(tmp / "quality.csv", QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
+    return _result(out, rows, 0)

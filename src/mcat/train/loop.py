@@ -8,6 +8,8 @@ and the project's own modules only: no MLflow or scikit-learn (tracking comes in
 
 from __future__ import annotations
 
+import hashlib
+
 import math
 import time
 from dataclasses import dataclass, field
@@ -107,8 +109,17 @@ def _validate(model: nn.Module, loader: DataLoader, device, num_classes: int) ->
 
 
 def training_recipe(params: Params, windows: Path, store: Path, masks: Path) -> str:
-    """What a checkpoint must have been made with to be resumed: the train params and the data digest."""
-    return digest(params.train) + ":" + data_digest(windows, store, masks)[:16]
+    """What a checkpoint must have been made with to be resumed: the train params, the data digest and the
+    training and model code (a `dvc repro` after a code change trains anew)."""
+    return f"{digest(params.train)}:{data_digest(windows, store, masks)[:16]}:{_code_digest()}"
+
+
+def _code_digest() -> str:
+    sha = hashlib.sha256()
+    for package in ("train", "models"):
+        for source in sorted((Path(__file__).parents[1] / package).rglob("*.py")):
+            sha.update(source.read_bytes())
+    return sha.hexdigest()[:16]
 
 
 def resumable_run_id(params: Params, windows: Path, store: Path, masks: Path, out: Path) -> str | None:
@@ -187,7 +198,7 @@ def train(params: Params, windows: Path, store: Path, masks: Path, out: Path, *,
     preprocessing = {"resolution": train_set.resolution, "T": train_set.T,
                      "stride": params.windows.stride, "label_frame": train_set.T // 2}
     meta = {"best_epoch": best_epoch, "val_macro_f1": best_f1, "data_digest": data, "recipe": recipe,
-            "mlflow_run_id": tracker.run_id, "train": tp.model_dump(mode="json")}
+            "mlflow_run_id": tracker.run_id, "train": tp.model_dump(mode="json"), "mask_backend": params.masks.backend}
     save_model_file(out / "model.pt", model, best_state, class_names=names, preprocessing=preprocessing, meta=meta)
     rates = [h["clips_per_second"] for h in history]
     return TrainResult(out / "model.pt", best_epoch, best_f1, tp.epochs - resumed_from, resumed_from,

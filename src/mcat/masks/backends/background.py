@@ -22,7 +22,10 @@ class BackgroundSegmenter:
         self.reset()
 
     def reset(self) -> None:
+        """A fresh background model for a new recording; OpenCV's RNG (KNN draws its updates from it) is
+        seeded so that one video always gives the same masks."""
         p = self.params
+        cv2.setRNGSeed(0)
         if p.method == "mog2":
             self.model = cv2.createBackgroundSubtractorMOG2(history=p.history, varThreshold=p.var_threshold,
                                                             detectShadows=True)

@@ -1,0 +1,64 @@
+"""The data stages as Kubeflow component bodies: each maps kfp artifacts to a stage function of ``mcat``.
+
+Lightweight-component rules: a body imports what it uses (kfp ships only its source to the pod) and takes
+the validated params as JSON (``mcat.config.Params``; a JSON string keeps integers, a kfp dict would not).
+"""
+
+from typing import List
+
+from kfp.dsl import HTML, Dataset, Input, Output
+
+
+def ingest(params: str, store: Output[Dataset]):
+    """``ingest.source`` (a path in the pod or ``s3://``; credentials from the env) → the frame store."""
+    from mcat.config import Params
+    from mcat.data.ingest import ingest
+
+    print(ingest(Params.model_validate_json(params).ingest, store.path))
+
+
+def plan_mask_shards(store: Input[Dataset], shards: int) -> list:
+    """The store's recording ids in at most ``shards`` groups, one mask task each."""
+    from mcat.masks.stage import shard_recordings
+
+    return shard_recordings(store.path, shards)
+
+
+def masks_shard(params: str, store: Input[Dataset], recordings: list, masks: Output[Dataset]):
+    """Person masks of one shard of recordings."""
+    from mcat.config import Params
+    from mcat.masks.stage import generate_masks
+
+    print(generate_masks(Params.model_validate_json(params), store.path, masks.path, recordings=recordings))
+
+
+def gather_masks(parts: Input[List[Dataset]], masks: Output[Dataset]):
+    """The shards' masks as one folder with one quality.csv."""
+    from mcat.masks.stage import gather_masks
+
+    print(gather_masks([p.path for p in parts], masks.path))
+
+
+def validate(params: str, store: Input[Dataset], masks: Input[Dataset], report: Output[HTML]):
+    """The data-quality gate; a failed critical expectation fails the task (and the run)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from mcat.config import Params
+    from mcat.validate.gate import validate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            print(validate(Params.model_validate_json(params).quality, store.path, masks.path, Path(tmp) / "validation"))
+        finally:
+            if (Path(tmp) / "validation" / "docs").is_dir():
+                shutil.copy(Path(tmp) / "validation" / "docs" / "index.html", report.path)
+
+
+def windows(params: str, store: Input[Dataset], masks: Input[Dataset], windows: Output[Dataset]):
+    """Sliding windows (T, stride) labelled by their centre frame."""
+    from mcat.config import Params
+    from mcat.data.windows import make_windows
+
+    print(make_windows(Params.model_validate_json(params).windows, store.path, masks.path, windows.path).summary)

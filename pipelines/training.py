@@ -1,0 +1,52 @@
+"""The training DAG on Kubeflow Pipelines v2::
+
+    ingest ─▶ plan_mask_shards ─▶ ParallelFor(shard): masks_shard ─▶ gather_masks ─▶ validate
+           ─▶ windows ─▶ train (GPU) ─▶ evaluate ─▶ If(test macro-F1 ≥ threshold): register
+
+Data stages are cached (same params and inputs: reused); train, evaluate and register always run. The pods
+read the MLflow tracking URI and the S3 settings from the Kubernetes secret ``secret_name`` as env vars.
+"""
+
+from kfp import dsl, kubernetes
+
+#: env vars the pods take from the secret (infra/k8s/secrets.template.yaml), when the secret has them
+SECRET_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "AWS_ACCESS_KEY_ID",
+              "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL")
+
+
+def make_pipeline(image: str, secret_name: str | None = "mcat-env"):
+    """The pipeline function on ``image``; ``secret_name=None`` leaves the env alone (the local runner)."""
+    from components import build
+
+    ops = build(image)
+
+    def with_env(task: dsl.PipelineTask) -> dsl.PipelineTask:
+        if secret_name:
+            kubernetes.use_secret_as_env(task, secret_name=secret_name,
+                                         secret_key_to_env={k: k for k in SECRET_ENV}, optional=True)
+        return task
+
+    @dsl.pipeline(name="mcat-training",
+                  description="exercise recognition under execution-speed shift: data to registered model")
+    def training(params: str, mask_shards: int = 4, register_min_test_macro_f1: float = 0.4,
+                 train_accelerator: str = "nvidia.com/gpu", train_accelerator_count: int = 1,
+                 train_cpu: str = "4", train_memory: str = "16G"):
+        ingest = with_env(ops.ingest(params=params)).set_display_name("ingest")
+        shards = ops.plan_mask_shards(store=ingest.outputs["store"], shards=mask_shards)
+        with dsl.ParallelFor(shards.output, name="mask-shards") as recordings:
+            shard = with_env(ops.masks_shard(params=params, store=ingest.outputs["store"], recordings=recordings))
+        masks = ops.gather_masks(parts=dsl.Collected(shard.outputs["masks"]))
+        gate = ops.validate(params=params, store=ingest.outputs["store"], masks=masks.outputs["masks"])
+        windows = ops.windows(params=params, store=ingest.outputs["store"], masks=masks.outputs["masks"]).after(gate)
+        train = with_env(ops.train(params=params, windows=windows.outputs["windows"], store=ingest.outputs["store"],
+                                   masks=masks.outputs["masks"]))
+        train.set_accelerator_type(train_accelerator).set_accelerator_limit(train_accelerator_count)
+        train.set_cpu_request(train_cpu).set_memory_request(train_memory).set_caching_options(False)
+        evaluate = with_env(ops.evaluate(params=params, model=train.outputs["model"],
+                                         windows=windows.outputs["windows"], store=ingest.outputs["store"],
+                                         masks=masks.outputs["masks"])).set_caching_options(False)
+        with dsl.If(evaluate.outputs["Output"] >= register_min_test_macro_f1, name="good-enough-to-register"):
+            with_env(ops.register(params=params, model=train.outputs["model"],
+                                  reports=evaluate.outputs["reports"])).set_caching_options(False)
+
+    return training

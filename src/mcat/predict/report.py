@@ -1,0 +1,75 @@
+"""What ``mcat predict`` writes: window tables, the segment timeline (JSON and PNG), an annotated video."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mcat.atomic import write_csv
+from mcat.data.video import open_video
+from mcat.modelfile import ModelFile
+from mcat.predict.timeline import Segment
+
+
+def write_reports(folder: Path, model: ModelFile, starts: np.ndarray, probs: np.ndarray, segments: list[Segment],
+                  fps: float, per_frame: np.ndarray) -> None:
+    names, T = model.class_names, model.preprocessing["T"]
+    best = probs.argmax(axis=1)
+    rows = [(i, int(s), int(s) + T, round(s / fps, 3), round((s + T) / fps, 3), names[c], round(float(p[c]), 4))
+            for i, (s, c, p) in enumerate(zip(starts, best, probs))]
+    write_csv(folder / "windows.csv", ["window", "start_frame", "end_frame", "start_s", "end_s", "class", "probability"],
+              rows)
+    windows = [{"window": r[0], "start_frame": r[1], "end_frame": r[2], "start_s": r[3], "end_s": r[4],
+                "class": r[5], "probabilities": dict(zip(names, map(float, p.round(4))))} for r, p in zip(rows, probs)]
+    (folder / "windows.json").write_text(json.dumps(windows, indent=1) + "\n")
+    centres = starts + T // 2
+    timeline = []
+    for seg in segments:
+        inside = (centres >= seg.start) & (centres < seg.end)
+        start_s, end_s = seg.seconds(fps)
+        timeline.append({"class": names[seg.label], "start_s": round(start_s, 3), "end_s": round(end_s, 3),
+                         "frames": seg.end - seg.start,
+                         "mean_probability": round(float(probs[inside, seg.label].mean()), 4) if inside.any() else None})
+    (folder / "segments.json").write_text(json.dumps({"fps": fps, "frames": int(len(per_frame)),
+                                                      "segments": timeline}, indent=1) + "\n")
+
+
+def timeline_png(path: Path, segments: list[Segment], names: list[str], fps: float, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = plt.get_cmap("tab20", max(len(names), 2))
+    fig, ax = plt.subplots(figsize=(12, 2.2), constrained_layout=True)
+    for seg in segments:
+        start, end = seg.seconds(fps)
+        ax.barh(0, end - start, left=start, color=colours(seg.label), edgecolor="white")
+        if end - start > 0.04 * segments[-1].end / fps:
+            ax.text((start + end) / 2, 0, names[seg.label].replace("_", "\n"), ha="center", va="center", fontsize=7)
+    ax.set_yticks([])
+    ax.set_xlabel("seconds")
+    ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def annotate_video(video: Path, path: Path, per_frame: np.ndarray, names: list[str], fps: float) -> None:
+    """The input video with the predicted exercise of each frame written on it (mp4v)."""
+    cap = open_video(video)
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    try:
+        for label in per_frame:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            cv2.putText(frame, names[label], (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3)
+            cv2.putText(frame, names[label], (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+            writer.write(frame)
+    finally:
+        cap.release()
+        writer.release()

@@ -1,0 +1,152 @@
+"""``mcat predict VIDEO|FOLDER``: run the mask backend ``predict.mask_backend`` and a model (a ``models:/`` or ``runs:/``
+URI, or a ``model.pt``) over new videos.
+
+Per video, under ``<out>/<video stem>/``::
+
+    windows.csv      window, start_frame, end_frame, start_s, end_s, class, probability
+    windows.json     the same with every class's probability
+    segments.json    the merged timeline: class, start_s, end_s, frames, mean probability
+    timeline.png     the segments as coloured bars over time
+    annotated.mp4    (with --annotate) the video with the current exercise written on it
+
+Each video is decoded once: frames go to the mask backend at their own size and, as luminance, to the model's
+resolution.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from mcat.atomic import atomic_dir
+from mcat.config import Params
+from mcat.data.video import bgr_batches, gray_frame, open_video, resize_masks
+from mcat.data.windows import window_starts
+from mcat.errors import McatError
+from mcat.inference import autocast, resolve_device
+from mcat.masks.backends import make_segmenter
+from mcat.modelfile import ModelFile, load_model_file
+from mcat.predict.report import annotate_video, timeline_png, write_reports
+from mcat.predict.timeline import Segment, frame_labels, merge_short, runs
+
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    video: Path
+    out: Path
+    fps: float
+    frames: int
+    starts: np.ndarray  # [W] window start frames
+    probs: np.ndarray  # [W, C]
+    segments: list[Segment]
+    seconds: float  # wall time of decoding, masks and model
+
+
+def load_model(ref: str, device: torch.device) -> ModelFile:
+    """A model from a registry or run URI (``models:/name@champion``, ``runs:/id/...``) or a model file."""
+    if ref.startswith(("models:/", "runs:/")):
+        import mlflow
+
+        from mcat.tracking import tracking_uri
+
+        mlflow.set_tracking_uri(tracking_uri())
+        try:
+            loaded = mlflow.pyfunc.load_model(ref).unwrap_python_model().loaded
+        except Exception as exc:  # noqa: BLE001 - MLflow raises many types for a missing model
+            raise McatError(f"cannot load {ref} from {tracking_uri()}: {str(exc).splitlines()[0][:200]}") from None
+        loaded.model.to(device)
+        return loaded
+    return load_model_file(Path(ref), device)
+
+
+def find_videos(inputs: list[Path]) -> list[Path]:
+    videos = []
+    for path in inputs:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+            if not found:
+                raise McatError(f"{path} holds no video ({', '.join(sorted(VIDEO_SUFFIXES))})")
+            videos.extend(found)
+        elif path.exists():
+            videos.append(path)
+        else:
+            raise McatError(f"{path} does not exist")
+    return videos
+
+
+def clips_of(video: Path, segmenter, resolution: int, batch_size: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Gray frames uint8 [N, R, R], masks uint8 [N, R, R] and fps, from one decoding pass."""
+    cap = open_video(video)
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    if not fps > 0:
+        raise McatError(f"{video}: the container gives no frame rate; re-encode it")
+    segmenter.reset()
+    grays, masks = [], []
+    try:
+        for batch in tqdm(bgr_batches(cap, batch_size), desc=video.name, unit="batch", leave=False, disable=None):
+            grays.append(np.stack([gray_frame(f, resolution) for f in batch]))
+            masks.append(resize_masks(segmenter.segment(batch), resolution))
+    finally:
+        cap.release()
+    if not grays:
+        raise McatError(f"{video}: no frame could be decoded (empty or corrupt video)")
+    return np.concatenate(grays), np.concatenate(masks), float(fps)
+
+
+def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int,
+             device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video."""
+    T, stride = model.preprocessing["T"], model.preprocessing["stride"]
+    starts = window_starts(len(frames), T, stride)
+    if not len(starts):
+        raise McatError(f"the video has {len(frames)} frames, fewer than one window of {T}")
+    probs = []
+    with torch.inference_mode():
+        for i in range(0, len(starts), batch_size):
+            clips = np.stack([np.stack([frames[s:s + T], masks[s:s + T]]) for s in starts[i:i + batch_size]])
+            with autocast(device):
+                logits = model.model(torch.from_numpy(clips).to(device))
+            probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+    return starts, np.concatenate(probs)
+
+
+def predict_video(params: Params, model: ModelFile, segmenter, video: Path, out: Path, device: torch.device,
+                  annotate: bool = False) -> Prediction:
+    start = time.perf_counter()
+    resolution = model.preprocessing["resolution"]
+    frames, masks, fps = clips_of(video, segmenter, resolution, params.masks.batch_size)
+    starts, probs = classify(model, frames, masks, params.predict.batch_size, device)
+    seconds = time.perf_counter() - start
+    per_frame = frame_labels(starts, probs.argmax(axis=1), len(frames), model.preprocessing["T"],
+                             model.preprocessing["stride"])
+    segments = merge_short(runs(per_frame), int(round(params.predict.min_segment_seconds * fps)))
+    with atomic_dir(out) as tmp:
+        write_reports(tmp, model, starts, probs, segments, fps, per_frame)
+        timeline_png(tmp / "timeline.png", segments, model.class_names, fps, video.name)
+        if annotate:
+            annotate_video(video, tmp / "annotated.mp4", per_frame, model.class_names, fps)
+    return Prediction(video, out, fps, len(frames), starts, probs, segments, seconds)
+
+
+def predict(params: Params, model_ref: str, inputs: list[Path], out: Path, annotate: bool = False) -> list[Prediction]:
+    """Predict every video in ``inputs`` (files or folders) into ``out/<stem>/``."""
+    videos = find_videos(inputs)
+    device = resolve_device(params.train.device)
+    model = load_model(model_ref, device)
+    trained_on, backend = model.meta.get("mask_backend"), params.predict.mask_backend
+    if trained_on not in (None, backend):
+        print(f"mcat predict: warning: the model was trained on '{trained_on}' masks and predicts on '{backend}' "
+              f"masks; expect lower accuracy than its evaluation (train with -S masks.backend={backend} to match)",
+              file=sys.stderr)
+    segmenter = make_segmenter(params.masks.model_copy(update={"backend": backend}))
+    return [predict_video(params, model, segmenter, video, Path(out) / video.stem, device, annotate)
+            for video in videos]

@@ -1,0 +1,101 @@
+"""``mcat promote`` and ``mcat models``: move the ``champion`` alias to the challenger only through the gates
+of ``params.yaml: registry``, and list what the registry holds.
+
+Gates: the challenger's macro-F1 on the fast (test) split ≥ ``min_test_macro_f1``; and, when there is a
+champion, both were evaluated on the same data (same data digest) and the challenger's test macro-F1 beats
+the champion's by at least ``min_improvement``. ``--force`` promotes anyway and says so in the version's tags.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from mcat.config import RegistryParams
+from mcat.errors import McatError
+from mcat.registry.register import CHALLENGER, CHAMPION
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    name: str
+    version: str
+    previous: str | None
+    forced: bool
+    failed_gates: list[str]
+
+
+def _client():
+    from mlflow.tracking import MlflowClient
+
+    from mcat.tracking import tracking_uri
+
+    return MlflowClient(tracking_uri())
+
+
+def _by_alias(client, name: str, alias: str):
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def gates(params: RegistryParams, challenger, champion) -> list[str]:
+    """The failed gates, each with its numbers (empty when the challenger may be promoted)."""
+    failed = []
+    f1 = float(challenger.tags.get("test.macro_f1", "nan"))
+    if not f1 >= params.min_test_macro_f1:
+        failed.append(f"test macro-F1 {f1:.4f} is below registry.min_test_macro_f1 = {params.min_test_macro_f1}")
+    if champion is not None and champion.version != challenger.version:
+        if champion.tags.get("data_digest") != challenger.tags.get("data_digest"):
+            failed.append(f"champion v{champion.version} was evaluated on other data (digest "
+                          f"{champion.tags.get('data_digest', '?')[:12]} vs {challenger.tags.get('data_digest', '?')[:12]}): "
+                          "evaluate both on the same windows")
+        else:
+            best = float(champion.tags.get("test.macro_f1", "nan"))
+            if not f1 >= best + params.min_improvement:
+                failed.append(f"test macro-F1 {f1:.4f} does not beat champion v{champion.version}'s {best:.4f} by "
+                              f"registry.min_improvement = {params.min_improvement}")
+    return failed
+
+
+def promote(params: RegistryParams, *, force: bool = False) -> PromoteResult:
+    """Move ``champion`` to the ``challenger`` version; raises :class:`McatError` naming the failed gates
+    unless ``force``."""
+    client, name = _client(), params.model_name
+    challenger = _by_alias(client, name, CHALLENGER)
+    if challenger is None:
+        raise McatError(f"registered model '{name}' has no '{CHALLENGER}': run `mcat register` first")
+    champion = _by_alias(client, name, CHAMPION)
+    failed = gates(params, challenger, champion)
+    if failed and not force:
+        raise McatError(f"promotion of {name} v{challenger.version} refused:\n  " + "\n  ".join(failed))
+    client.set_registered_model_alias(name, CHAMPION, challenger.version)
+    stamp = {"promoted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+             "promotion_forced": str(bool(failed)).lower(),
+             "promotion_failed_gates": " | ".join(failed) or "none",
+             "previous_champion": champion.version if champion else "none"}
+    for key, value in stamp.items():
+        client.set_model_version_tag(name, challenger.version, key, value)
+    return PromoteResult(name, challenger.version, champion.version if champion else None, bool(failed), failed)
+
+
+def list_versions(params: RegistryParams) -> str:
+    """A table of the registered model's versions: aliases, key metrics, data digest, run."""
+    client, name = _client(), params.model_name
+    versions = sorted(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version))
+    if not versions:
+        raise McatError(f"no registered model '{name}' at this tracking URI: run `mcat register` first")
+    aliases: dict[str, list[str]] = {}
+    for alias, version in client.get_registered_model(name).aliases.items():
+        aliases.setdefault(str(version), []).append(alias)
+    rows = [f"{'version':<8}{'aliases':<22}{'model':<14}{'val F1':>8}{'test acc':>9}{'test F1':>8}  {'data':<12}run"]
+    for v in versions:
+        t = v.tags
+        rows.append(f"{v.version:<8}{','.join(sorted(aliases.get(v.version, []))) or '-':<22}"
+                    f"{t.get('model', '?') + '-' + t.get('input_mode', '?'):<14}"
+                    f"{float(t.get('val.macro_f1', 'nan')):>8.3f}{float(t.get('test.accuracy', 'nan')):>9.3f}"
+                    f"{float(t.get('test.macro_f1', 'nan')):>8.3f}  {t.get('data_digest', '?')[:12]:<12}{v.run_id}")
+    return "\n".join(rows)

@@ -1,0 +1,41 @@
+"""The served model: an MLflow pyfunc from uint8 clips to class probabilities with class names.
+
+Input: uint8 [B, 2, T, R, R] (channel 0 gray, 1 mask; T and R as trained). Output: a DataFrame with one
+probability column per class name and ``class``, the most probable name. ``mlflow models serve`` answers
+``POST /invocations`` with ``{"inputs": <nested list of clips>}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+
+
+class ExerciseClassifier(mlflow.pyfunc.PythonModel):
+    def load_context(self, context) -> None:
+        from mcat.modelfile import load_model_file
+
+        self.loaded = load_model_file(Path(context.artifacts["model_file"]))
+
+    def predict(self, context, model_input, params=None) -> pd.DataFrame:
+        import torch
+
+        clips = torch.from_numpy(np.ascontiguousarray(np.asarray(model_input, dtype=np.uint8)))
+        with torch.inference_mode():
+            probs = torch.softmax(self.loaded.model(clips).float(), dim=1).numpy()
+        names = self.loaded.class_names
+        frame = pd.DataFrame(probs.astype(np.float64), columns=names)
+        frame["class"] = [names[i] for i in probs.argmax(axis=1)]
+        return frame
+
+
+def signature(class_names: list[str], T: int, resolution: int):
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema, TensorSpec
+
+    inputs = Schema([TensorSpec(np.dtype(np.uint8), (-1, 2, T, resolution, resolution))])
+    outputs = Schema([ColSpec("double", name) for name in class_names] + [ColSpec("string", "class")])
+    return ModelSignature(inputs=inputs, outputs=outputs)

@@ -1,0 +1,67 @@
+"""``mcat register``: the trained, evaluated model becomes a new version of the registered model, with the
+alias ``challenger``, its evaluation metrics, data digest and git commit as version tags."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mcat.config import Params, digest
+from mcat.errors import McatError
+from mcat.modelfile import load_model_file
+
+CHALLENGER, CHAMPION = "challenger", "champion"
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    name: str
+    version: str
+    run_id: str
+
+
+def metric_tags(metrics: dict) -> dict[str, str]:
+    """``{"test": {"macro_f1": 0.5}}`` → ``{"test.macro_f1": "0.5"}`` (numbers only)."""
+    return {f"{split}.{k}": str(v) for split, values in metrics.items() if isinstance(values, dict)
+            for k, v in values.items() if isinstance(v, (int, float))}
+
+
+def register(params: Params, model_path: Path, metrics_path: Path) -> RegisterResult:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    import mcat
+    from mcat.registry.pyfunc import ExerciseClassifier, signature
+    from mcat.tracking import MlflowRun, git_commit
+
+    model = load_model_file(model_path)
+    if not Path(metrics_path).is_file():
+        raise McatError(f"{metrics_path} does not exist: run `mcat evaluate` before `mcat register`")
+    metrics = json.loads(Path(metrics_path).read_text())
+    if metrics.get("data_digest") != model.meta["data_digest"]:
+        raise McatError(f"{metrics_path} was not made from {model_path}'s data (data digests differ): run "
+                        "`mcat evaluate` again")
+    T, resolution = model.preprocessing["T"], model.preprocessing["resolution"]
+    example = np.zeros((1, 2, T, resolution, resolution), np.uint8)
+    name = params.registry.model_name
+    import torch
+
+    with MlflowRun(params.mlflow.experiment, run_id=model.meta.get("mlflow_run_id"), run_name="register") as run:
+        info = mlflow.pyfunc.log_model(
+            name="exercise_classifier", python_model=ExerciseClassifier(),
+            artifacts={"model_file": str(model_path)}, signature=signature(model.class_names, T, resolution),
+            input_example=example, code_paths=[str(Path(mcat.__file__).parent)],
+            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy", "pandas"],
+            registered_model_name=name)
+    version = str(info.registered_model_version)
+    client = MlflowClient(run.uri)
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    tags = {**metric_tags(metrics), "data_digest": metrics["data_digest"], "git_commit": git_commit(),
+            "train_params_digest": digest(params.train), "model": model.meta["train"]["model"],
+            "input_mode": model.meta["train"]["input_mode"]}
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    return RegisterResult(name, version, run.run_id)

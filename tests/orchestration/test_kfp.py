@@ -1,0 +1,61 @@
+"""The Kubeflow pipeline: compiled IR that kfp loads back (GPU request, secret env, fan-out, condition), a
+local run of the whole DAG producing a registered model in a real `mlflow server`, and clean errors."""
+
+import uuid
+
+import pytest
+import yaml
+from kfp import components
+from mlflow.tracking import MlflowClient
+
+from mcat.cli import main
+from mcat.pipeline import run_local
+
+from conftest import tiny_params, with_source
+
+
+def test_compile_writes_ir_that_kfp_loads_back(tmp_path):
+    package = tmp_path / "pipeline.yaml"
+    assert main(["pipeline", "compile", "--preset", "tiny", "--package", str(package),
+                 "--image", "registry.example/mcat:abc123"]) == 0
+    loaded = components.load_component_from_file(str(package))
+    assert loaded.name == "mcat-training"
+    assert {"params", "mask_shards", "register_min_test_macro_f1", "train_accelerator"} <= set(loaded.component_spec.inputs)
+    ir, platform = yaml.safe_load_all(package.read_text())
+    executors = ir["deploymentSpec"]["executors"]
+    assert {e["container"]["image"] for e in executors.values()} == {"registry.example/mcat:abc123"}
+    resources = executors["exec-train"]["container"]["resources"]
+    assert "train_accelerator" in resources["accelerator"]["resourceType"]
+    assert "train_memory" in resources["resourceMemoryRequest"]
+    tasks = ir["root"]["dag"]["tasks"]
+    assert "parameterIterator" in tasks["for-loop-1"] and "triggerPolicy" in tasks["condition-2"]
+    assert tasks["ingest"]["cachingOptions"].get("enableCache") and not tasks["train"]["cachingOptions"]
+    secrets = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-train"]["secretAsEnv"]
+    assert secrets[0]["secretName"] == "mcat-env"
+    assert "MLFLOW_TRACKING_URI" in {m["envVar"] for m in secrets[0]["keyToEnv"]}
+    assert '"preset"' not in ir["root"]["inputDefinitions"]["parameters"]["params"]["defaultValue"]
+
+
+def test_submit_to_an_unreachable_host_says_so(tmp_path, capsys):
+    package = tmp_path / "pipeline.yaml"
+    assert main(["pipeline", "compile", "--preset", "tiny", "--package", str(package)]) == 0
+    code = main(["pipeline", "submit", "--package", str(package), "--host", "http://127.0.0.1:9"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "cannot create a run on http://127.0.0.1:9" in err and "\n" not in err, err
+    assert main(["pipeline", "submit", "--package", str(tmp_path / "none.yaml"), "--host", "http://x"]) == 1
+
+
+@pytest.mark.slow
+def test_the_dag_runs_locally_and_registers_a_model(tiny_dataset, tmp_path, mlflow_env, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name = f"kfp-{uuid.uuid4().hex[:6]}"
+    params = with_source(tiny_params(f"registry.model_name={name}", "registry.min_test_macro_f1=0",
+                                     "mlflow.experiment=kfp-test"), tiny_dataset)
+    result = run_local(params, tmp_path / "runs", shards=2)
+    assert result.registered_version == "1" and 0 <= result.test_macro_f1 <= 1
+    run = next((tmp_path / "runs").glob("mcat-training-*"))
+    assert len(list(run.glob("for-loop-*/masks-shard"))) == 2
+    masks = run / "gather-masks" / "masks"
+    assert (masks / "quality.csv").read_text().count("\n") == 1 + len(list(masks.glob("*.npy")))
+    version = MlflowClient(mlflow_env).get_model_version_by_alias(name, "challenger")
+    assert version.version == "1" and float(version.tags["test.macro_f1"]) == pytest.approx(result.test_macro_f1)

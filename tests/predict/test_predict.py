@@ -1,0 +1,90 @@
+"""``mcat predict`` on rendered videos: reports, the segment timeline, and clean failures."""
+
+import csv
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from mcat.cli import main
+from mcat.data.framewise import read_label_csv
+from mcat.data.windows import window_starts
+from mcat.predict.stage import predict
+from mcat.predict.timeline import segment_scores
+
+from conftest import ROOT, leftovers, tiny_params
+
+SELFIE = f"masks.selfie.model={ROOT.parent / 'shared/models/mediapipe_selfie_segmentation_256x256.tflite'}"
+
+
+def test_the_timeline_recovers_the_segments_of_a_learned_recording(tiny_dataset, tiny_trained, tmp_path):
+    """On a recording the tiny model has learned (its training split), the merged timeline finds the true
+    exercise segments: this checks windows → frames → segments end to end. Accuracy under the speed shift
+    is measured on the demo preset by bench/predict_bench.py."""
+    params = tiny_params("predict.mask_backend=background")
+    [result] = predict(params, str(tiny_trained[2] / "model.pt"), [tiny_dataset / "videos/train_000.mp4"], tmp_path)
+    truth = read_label_csv(tiny_dataset / "labels/train_000.csv", 4, "train_000")
+    merged = np.concatenate([np.full(s.end - s.start, s.label) for s in result.segments])
+    scores = segment_scores(truth, merged)
+    assert scores["frame_accuracy"] >= 0.6 and scores["segment_accuracy"] >= 0.7, scores
+    assert result.frames == len(truth)
+
+
+def test_cli_predicts_a_folder_of_videos_with_reports(tiny_dataset, tiny_trained, tmp_path, capsys):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for rid in ("test_000", "val_000"):
+        shutil.copy(tiny_dataset / f"videos/{rid}.mp4", videos)
+    (videos / "notes.txt").write_text("not a video, skipped by its suffix")
+    out = tmp_path / "predictions"
+    code = main(["predict", str(videos), "--model", str(tiny_trained[2] / "model.pt"), "--out", str(out), "--annotate",
+                 "--preset", "tiny", "-S", "predict.mask_backend=selfie", "-S", SELFIE])
+    assert code == 0
+    assert capsys.readouterr().out.count("x real time") == 2
+    for rid in ("test_000", "val_000"):
+        folder = out / rid
+        n = len(read_label_csv(tiny_dataset / f"labels/{rid}.csv", 4, rid))
+        rows = list(csv.DictReader((folder / "windows.csv").open()))
+        assert [int(r["start_frame"]) for r in rows] == window_starts(n, 16, 8).tolist()
+        windows = json.loads((folder / "windows.json").read_text())
+        assert all(abs(sum(w["probabilities"].values()) - 1) < 1e-3 for w in windows)
+        assert [w["class"] for w in windows] == [r["class"] for r in rows]
+        timeline = json.loads((folder / "segments.json").read_text())
+        segments = timeline["segments"]
+        assert segments[0]["start_s"] == 0 and segments[-1]["end_s"] == pytest.approx(n / 30, abs=1e-3)
+        assert all(a["end_s"] == b["start_s"] and a["class"] != b["class"] for a, b in zip(segments, segments[1:]))
+        assert sum(s["frames"] for s in segments) == n == timeline["frames"]
+        assert (folder / "timeline.png").stat().st_size > 0
+        annotated = cv2.VideoCapture(str(folder / "annotated.mp4"))
+        assert int(annotated.get(cv2.CAP_PROP_FRAME_COUNT)) == n
+        annotated.release()
+    assert leftovers(out) == []
+
+
+def test_a_file_that_is_not_a_video_fails_cleanly(tiny_trained, tmp_path, capsys):
+    fake = tmp_path / "workout.mp4"
+    fake.write_text("this is not a video")
+    out = tmp_path / "predictions"
+    code = main(["predict", str(fake), "--model", str(tiny_trained[2] / "model.pt"), "--out", str(out),
+                 "--preset", "tiny", "-S", "predict.mask_backend=background"])
+    warning, error = capsys.readouterr().err.strip().splitlines()
+    assert "the model was trained on 'provided' masks and predicts on 'background' masks" in warning
+    assert code == 1 and error.startswith("mcat predict: error:") and "OpenCV cannot open this as a video" in error
+    assert not (out / "workout").exists() and leftovers(out) == []
+
+
+@pytest.mark.parametrize("problem, message", [
+    ("empty folder", "holds no video"),
+    ("missing model", "does not exist"),
+])
+def test_bad_inputs_say_what_is_wrong(problem, message, tiny_dataset, tiny_trained, tmp_path, capsys):
+    video, model = tiny_dataset / "videos/test_000.mp4", tiny_trained[2] / "model.pt"
+    if problem == "empty folder":
+        (video := tmp_path / "empty").mkdir()
+    else:
+        model = tmp_path / "nothing.pt"
+    code = main(["predict", str(video), "--model", str(model), "--out", str(tmp_path / "out"), "--preset", "tiny"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and message in err and "\n" not in err, err
