@@ -14,6 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mcat.data.dataset import WindowDataset
+from mcat.cli import main
 from mcat.errors import McatError
 from mcat.evaluate.stage import evaluate
 from mcat.predict.stage import predict
@@ -21,7 +22,7 @@ from mcat.registry.promote import list_versions, promote
 from mcat.registry.register import register
 from mcat.train.stage import run_training
 
-from conftest import _free_port, _wait_for, tiny_params
+from conftest import ROOT, _free_port, _wait_for, tiny_params
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +120,19 @@ def test_register_needs_the_evaluation_of_the_same_model(mlflow_env, trained, tm
         register(params_for("x"), model_a, tmp_path / "none.json")
     with pytest.raises(McatError, match="has no 'challenger'"):
         promote(params_for(f"never-{uuid.uuid4().hex[:6]}").registry)
+
+
+def test_the_cli_lists_aliases_with_a_local_sqlite_registry(trained, tmp_path, monkeypatch, capsys):
+    """The store `make demo` uses (versions come back as ints there, as strings from a server)."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    model_a, metrics_a = trained[0]
+    args = ["--params", str(ROOT / "params.yaml"), "--preset", "tiny", "-S", "mlflow.experiment=local", "-S", "registry.min_test_macro_f1=0"]
+    assert main(["register", "--model", str(model_a), "--metrics", str(metrics_a), "--record", "registered.json",
+                 *args]) == 0
+    assert json.loads((tmp_path / "registered.json").read_text())["uri"] == "models:/mcat-exercise/1"
+    assert main(["promote", *args]) == 0
+    capsys.readouterr()
+    assert main(["models", *args]) == 0
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert row[:3] == ["1", "challenger,champion", "mcat-both"]

@@ -76,10 +76,11 @@ def promote(params: RegistryParams, *, force: bool = False) -> PromoteResult:
     stamp = {"promoted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
              "promotion_forced": str(bool(failed)).lower(),
              "promotion_failed_gates": " | ".join(failed) or "none",
-             "previous_champion": champion.version if champion else "none"}
+             "previous_champion": str(champion.version) if champion else "none"}
     for key, value in stamp.items():
         client.set_model_version_tag(name, challenger.version, key, value)
-    return PromoteResult(name, challenger.version, champion.version if champion else None, bool(failed), failed)
+    return PromoteResult(name, str(challenger.version), str(champion.version) if champion else None, bool(failed),
+                         failed)
 
 
 def list_versions(params: RegistryParams) -> str:
@@ -91,11 +92,11 @@ def list_versions(params: RegistryParams) -> str:
     aliases: dict[str, list[str]] = {}
     for alias, version in client.get_registered_model(name).aliases.items():
         aliases.setdefault(str(version), []).append(alias)
-    rows = [f"{'version':<8}{'aliases':<22}{'model':<14}{'val F1':>8}{'test acc':>9}{'test F1':>8}  {'data':<12}run"]
+    rows = [f"{'version':<8}{'aliases':<22}{'model':<14}{'val F1':>8}{'test acc':>9}{'test F1':>8}  {'data':<14}run"]
     for v in versions:
-        t = v.tags
-        rows.append(f"{v.version:<8}{','.join(sorted(aliases.get(v.version, []))) or '-':<22}"
+        t = v.tags  # the version is an int in some stores, a str in others
+        rows.append(f"{v.version!s:<8}{','.join(sorted(aliases.get(str(v.version), []))) or '-':<22}"
                     f"{t.get('model', '?') + '-' + t.get('input_mode', '?'):<14}"
                     f"{float(t.get('val.macro_f1', 'nan')):>8.3f}{float(t.get('test.accuracy', 'nan')):>9.3f}"
-                    f"{float(t.get('test.macro_f1', 'nan')):>8.3f}  {t.get('data_digest', '?')[:12]:<12}{v.run_id}")
+                    f"{float(t.get('test.macro_f1', 'nan')):>8.3f}  {t.get('data_digest', '?')[:12]:<14}{v.run_id}")
     return "\n".join(rows)

@@ -29,6 +29,23 @@ def metric_tags(metrics: dict) -> dict[str, str]:
             for k, v in values.items() if isinstance(v, (int, float))}
 
 
+def _in_this_store(run_id: str | None) -> str | None:
+    """``run_id`` when the current tracking store holds that run (the model is logged under it), else None
+    (a model trained with --no-track or against another store gets a run of its own)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from mcat.tracking import tracking_uri
+
+    if not run_id:
+        return None
+    try:
+        MlflowClient(tracking_uri()).get_run(run_id)
+    except MlflowException:
+        return None
+    return run_id
+
+
 def register(params: Params, model_path: Path, metrics_path: Path) -> RegisterResult:
     import mlflow
     from mlflow.tracking import MlflowClient
@@ -49,7 +66,10 @@ def register(params: Params, model_path: Path, metrics_path: Path) -> RegisterRe
     name = params.registry.model_name
     import torch
 
-    with MlflowRun(params.mlflow.experiment, run_id=model.meta.get("mlflow_run_id"), run_name="register") as run:
+    trained_in = model.meta.get("mlflow_run_id")
+    with MlflowRun(params.mlflow.experiment, run_id=_in_this_store(trained_in), run_name="register") as run:
+        if trained_in and run.run_id != trained_in:
+            mlflow.set_tag("training_run_id", trained_in)  # trained against another tracking store
         info = mlflow.pyfunc.log_model(
             name="exercise_classifier", python_model=ExerciseClassifier(),
             artifacts={"model_file": str(model_path)}, signature=signature(model.class_names, T, resolution),
