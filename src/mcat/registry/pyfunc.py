@@ -15,6 +15,10 @@ import pandas as pd
 
 
 class ExerciseClassifier(mlflow.pyfunc.PythonModel):
+    # Inputs are checked against the logged signature (a uint8 tensor spec), not type hints; this is how
+    # MLflow's own ChatModel opts out of hint-based validation and its warning on every model load.
+    _skip_type_hint_validation = True
+
     def load_context(self, context) -> None:
         from mcat.modelfile import load_model_file
 
