@@ -91,11 +91,9 @@ def _experiments(params: Params, args: argparse.Namespace) -> None:
 
 
 def _metrics(params: Params, args: argparse.Namespace) -> None:
-    from mcat.evaluate.stage import speed_shift_table
+    from mcat.evaluate.stage import read_metrics, speed_shift_table
 
-    if not args.metrics.is_file():
-        raise McatError(f"{args.metrics} does not exist: run `mcat evaluate` (or `dvc repro`) first")
-    print(speed_shift_table(json.loads(args.metrics.read_text())))
+    print(speed_shift_table(read_metrics(args.metrics)))
 
 
 def _register(params: Params, args: argparse.Namespace) -> None:

@@ -70,7 +70,7 @@ def run_local(params: Params, root: Path, shards: int = 2) -> LocalRun:
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=True)
     pipeline = make_pipeline("local", secret_name=None)
     try:
-        task = pipeline(**pipeline_arguments(params, {"mask_shards": shards}))
+        pipeline(**pipeline_arguments(params, {"mask_shards": shards}))
     except RuntimeError as exc:
         raise McatError(f"local pipeline run failed: {str(exc).splitlines()[0][:300]}; task logs above") from None
     return LocalRun(root, *_local_outputs(root))

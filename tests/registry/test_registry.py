@@ -136,3 +136,12 @@ def test_the_cli_lists_aliases_with_a_local_sqlite_registry(trained, tmp_path, m
     assert main(["models", *args]) == 0
     row = capsys.readouterr().out.splitlines()[1].split()
     assert row[:3] == ["1", "challenger,champion", "mcat-both"]
+
+
+def test_register_refuses_a_broken_metrics_file(trained, tmp_path, capsys):
+    model_a, _ = trained[0]
+    broken = tmp_path / "metrics.json"
+    broken.write_text('{"test": ')
+    code = main(["register", "--model", str(model_a), "--metrics", str(broken), "--preset", "tiny"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "is not valid JSON" in err and "\n" not in err, err

@@ -70,6 +70,20 @@ def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks:
     return metrics
 
 
+def read_metrics(path: Path) -> dict[str, Any]:
+    """A ``metrics.json`` written by :func:`evaluate`, or a :class:`McatError` saying what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise McatError(f"{path} does not exist: run `mcat evaluate` (or `dvc repro`) first")
+    try:
+        metrics = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise McatError(f"{path} is not valid JSON ({exc}): run `mcat evaluate` again") from None
+    if not isinstance(metrics, dict) or "data_digest" not in metrics:
+        raise McatError(f"{path} is not an mcat evaluation (no data_digest): run `mcat evaluate` again")
+    return metrics
+
+
 def speed_shift_table(metrics: dict[str, Any]) -> str:
     rows = [f"{'split':<8}{'domain':<10}{'windows':>8}{'accuracy':>10}{'macro-F1':>10}{'macro-AUC':>11}"]
     for split, m in metrics.items():

@@ -3,7 +3,6 @@ alias ``challenger``, its evaluation metrics, data digest and git commit as vers
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,24 +47,24 @@ def _in_this_store(run_id: str | None) -> str | None:
 
 def register(params: Params, model_path: Path, metrics_path: Path) -> RegisterResult:
     import mlflow
+    import torch
     from mlflow.tracking import MlflowClient
 
     import mcat
+    from mcat.evaluate.stage import read_metrics
     from mcat.registry.pyfunc import ExerciseClassifier, signature
     from mcat.tracking import MlflowRun, git_commit
 
     model = load_model_file(model_path)
     if not Path(metrics_path).is_file():
         raise McatError(f"{metrics_path} does not exist: run `mcat evaluate` before `mcat register`")
-    metrics = json.loads(Path(metrics_path).read_text())
-    if metrics.get("data_digest") != model.meta["data_digest"]:
+    metrics = read_metrics(metrics_path)
+    if metrics["data_digest"] != model.meta["data_digest"]:
         raise McatError(f"{metrics_path} was not made from {model_path}'s data (data digests differ): run "
                         "`mcat evaluate` again")
     T, resolution = model.preprocessing["T"], model.preprocessing["resolution"]
     example = np.zeros((1, 2, T, resolution, resolution), np.uint8)
     name = params.registry.model_name
-    import torch
-
     trained_in = model.meta.get("mlflow_run_id")
     with MlflowRun(params.mlflow.experiment, run_id=_in_this_store(trained_in), run_name="register") as run:
         if trained_in and run.run_id != trained_in:
