@@ -19,11 +19,11 @@ from torch.utils.data import DataLoader
 
 from mcat.config import load_params
 from mcat.data.dataset import WindowDataset
-from mcat.data.ingest import ingest
+from mcat.ingest.stage import ingest
 from mcat.data.video import decode_gray
-from mcat.data.windows import make_windows
+from mcat.windows.stage import make_windows
 from mcat.masks.stage import generate_masks
-from mcat.synth.dataset import synth
+from mcat.synth.stage import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,7 +69,7 @@ def main() -> None:
         ingest_params = params.ingest.model_copy(update={"source": str(tmp / "synthetic")})
         _, stage_s = timed(lambda: ingest(ingest_params, tmp / "store"))
         print(f"mcat ingest stage (incl. sha256, masks, writes): {frames / stage_s:8.0f} frames/s")
-        generate_masks(params.model_copy(update={"ingest": ingest_params}), tmp / "store", tmp / "masks")
+        generate_masks(params.masks, tmp / "store", tmp / "masks", source=ingest_params.source)
         make_windows(params.windows, tmp / "store", tmp / "masks", tmp / "windows")
         dataset = WindowDataset(tmp / "windows", "train", tmp / "store", tmp / "masks")
         [dataset[i] for i in range(len(dataset))]  # warm the page cache: every reader below sees the same

@@ -22,7 +22,7 @@ from mcat.config import load_params
 from mcat.errors import McatError
 from mcat.masks.backends import make_segmenter
 from mcat.masks.quality import mean_iou
-from mcat.synth.dataset import synth
+from mcat.synth.stage import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 

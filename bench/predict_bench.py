@@ -57,12 +57,12 @@ def main() -> None:
         f"masks.selfie.model={ROOT.parent / 'shared/models/mediapipe_selfie_segmentation_256x256.tflite'}"])
     device = resolve_device("cpu")
     model = load_model_file(args.model, device)
-    T, stride = model.preprocessing["T"], model.preprocessing["stride"]
+    T, stride = model.preprocessing.T, model.preprocessing.stride
     recordings = [r for r in read_csv(args.data / "manifest.csv", ("video", "labels", "masks", "split", "domain"), "manifest")
                   if r["split"] == args.split]
     classes = read_classes(args.data / "classes.csv")
     print(f"{len(recordings)} {args.split} videos ({recordings[0]['domain']} executions), {params.synth.width}x{params.synth.height} at {params.synth.fps:g} fps; "
-          f"model {args.model.name} at {model.preprocessing['resolution']} px on {device}")
+          f"model {args.model.name} at {model.preprocessing.resolution} px on {device}")
     for backend in args.backends.split(","):
         if backend != "exact":
             segmenter = make_segmenter(params.masks.model_copy(update={"backend": backend}))
@@ -72,8 +72,8 @@ def main() -> None:
             for r in recordings:
                 if backend == "exact":
                     segmenter = ExactMasks(args.data / r["masks"])
-                result = predict_video(params, model, segmenter, args.data / r["video"], Path(out) / r["recording_id"],
-                                       device)
+                result = predict_video(params.predict, model, segmenter, args.data / r["video"],
+                                       Path(out) / r["recording_id"], device, params.masks.batch_size)
                 seconds += result.seconds
                 duration += result.frames / result.fps
                 truth = read_label_csv(args.data / r["labels"], len(classes), r["recording_id"])[:result.frames]

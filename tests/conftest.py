@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from mcat.config import Params, load_params
-from mcat.data.ingest import ingest
-from mcat.data.windows import make_windows
+from mcat.ingest.stage import ingest
+from mcat.windows.stage import make_windows
 from mcat.masks.stage import generate_masks
-from mcat.synth.dataset import synth
-from mcat.train.loop import train
+from mcat.synth.stage import synth
+from mcat.train.loop import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ def tiny_store(tmp_path_factory, tiny, tiny_dataset) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("store")
     params = with_source(tiny, tiny_dataset)
     store = ingest(params.ingest, base / "ingested").out
-    masks = generate_masks(params, store, base / "masks").out
+    masks = generate_masks(params.masks, store, base / "masks", source=params.ingest.source).out
     return store, masks
 
 
@@ -69,7 +69,7 @@ def tiny_windows(tmp_path_factory, tiny, tiny_store) -> tuple[Path, Path, Path]:
 def tiny_trained(tmp_path_factory, tiny, tiny_windows):
     """(params, TrainResult, folder) of the tiny model trained on the tiny windows (no tracking). Read-only."""
     out = tmp_path_factory.mktemp("trained")
-    return tiny, train(tiny, *tiny_windows, out), out
+    return tiny, fit(tiny.train, *tiny_windows, out), out
 
 
 def _free_port() -> int:

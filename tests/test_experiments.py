@@ -9,7 +9,7 @@ from conftest import tiny_params
 
 def test_matrix_of_runs_on_the_same_windows_makes_a_linked_table(mlflow_env, tmp_path, tiny_windows):
     params = tiny_params("train.epochs=1", "mlflow.experiment=matrix-test")
-    result = run_experiments(params, *tiny_windows, tmp_path / "models", tmp_path / "reports")
+    result = run_experiments(params, *tiny_windows, tmp_path / "models", tmp_path / "reports", tracking=params.mlflow)
     assert [r["run"] for r in result.rows] == ["mcat-both", "tcn-mask-width32"]
     with open(tmp_path / "reports/table.csv") as f:
         rows = list(csv.DictReader(f))

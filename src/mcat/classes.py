@@ -18,6 +18,9 @@ MMFIT_EXERCISES = (
     "lateral_shoulder_raises",
 )
 
+#: The exercises ``synth.exercises`` may name: the renderer (``mcat.synth.exercises``) defines one motion for each.
+EXERCISES = MMFIT_EXERCISES
+
 
 def class_names(exercises: list[str] | tuple[str, ...]) -> list[str]:
     """Class names indexed by class id: ``non_activity`` first, then ``exercises`` in order."""

@@ -22,7 +22,7 @@ from mcat.errors import McatError
 
 
 def _synth(params: Params, args: argparse.Namespace) -> None:
-    from mcat.synth.dataset import synth
+    from mcat.synth.stage import synth
 
     result = synth(params.synth, args.out, workers=args.workers)
     print(result.summary)
@@ -30,7 +30,7 @@ def _synth(params: Params, args: argparse.Namespace) -> None:
 
 
 def _ingest(params: Params, args: argparse.Namespace) -> None:
-    from mcat.data.ingest import ingest
+    from mcat.ingest.stage import ingest
 
     result = ingest(params.ingest, args.out, cache=args.cache)
     print(f"{result.layout}: {result.recordings} recordings ({result.ingested} ingested, {result.skipped} unchanged), "
@@ -40,13 +40,13 @@ def _ingest(params: Params, args: argparse.Namespace) -> None:
 def _masks(params: Params, args: argparse.Namespace) -> None:
     from mcat.masks.stage import generate_masks
 
-    result = generate_masks(params, args.store, args.out, cache=args.cache)
+    result = generate_masks(params.masks, args.store, args.out, source=params.ingest.source, cache=args.cache)
     print(f"{params.masks.backend}: {result.recordings} recordings ({result.generated} generated); "
           f"coverage {100 * result.coverage_mean:.1f}%, empty masks {100 * result.empty_ratio:.1f}% -> {result.out}")
 
 
 def _validate(params: Params, args: argparse.Namespace) -> None:
-    from mcat.validate.gate import validate
+    from mcat.validate.stage import validate
 
     result = validate(params.quality, args.store, args.masks, args.reports)
     for failure in result.failures:
@@ -55,7 +55,7 @@ def _validate(params: Params, args: argparse.Namespace) -> None:
 
 
 def _windows(params: Params, args: argparse.Namespace) -> None:
-    from mcat.data.windows import make_windows
+    from mcat.windows.stage import make_windows
 
     result = make_windows(params.windows, args.store, args.masks, args.out)
     print(result.summary)
@@ -64,9 +64,10 @@ def _windows(params: Params, args: argparse.Namespace) -> None:
 
 
 def _train(params: Params, args: argparse.Namespace) -> None:
-    from mcat.train.stage import run_training
+    from mcat.train.stage import train
 
-    result, run_id = run_training(params, args.windows, args.store, args.masks, args.out, track=not args.no_track)
+    result = train(params.train, args.windows, args.store, args.masks, args.out, tracking=_tracking(params, args))
+    run_id = result.run_id
     resumed = f", resumed after epoch {result.resumed_from_epoch}" if result.resumed_from_epoch else ""
     print(f"{params.train.model}-{params.train.input_mode}: best val macro-F1 {result.best_val_macro_f1:.3f} at epoch "
           f"{result.best_epoch}{resumed}; {result.clips_per_second:.1f} clips/s -> {result.model_path}"
@@ -76,16 +77,26 @@ def _train(params: Params, args: argparse.Namespace) -> None:
 def _evaluate(params: Params, args: argparse.Namespace) -> None:
     from mcat.evaluate.stage import evaluate
 
-    result = evaluate(params, args.model, args.windows, args.store, args.masks, args.reports, track=not args.no_track)
+    result = evaluate(params.evaluate, args.model, args.windows, args.store, args.masks, args.reports,
+                      device=params.train.device, tracking=_tracking(params, args))
     print(result.summary)
     print(f"reports in {result.reports}" + (f"; logged to MLflow run {result.run_id}" if result.run_id else ""))
+
+
+def _speedtest(params: Params, args: argparse.Namespace) -> None:
+    from mcat.speedtest.stage import speedtest
+
+    result = speedtest(params.speedtest, args.model, args.store, args.masks, args.out, device=params.train.device,
+                       tracking=_tracking(params, args))
+    print(result.table)
+    print(f"speed curve in {result.out}" + (f"; logged to MLflow run {result.run_id}" if result.run_id else ""))
 
 
 def _experiments(params: Params, args: argparse.Namespace) -> None:
     from mcat.experiments import run_experiments
 
     result = run_experiments(params, args.windows, args.store, args.masks, args.models, args.reports,
-                             track=not args.no_track)
+                             tracking=_tracking(params, args))
     print(result.markdown, end="")
     print(f"table in {result.table}")
 
@@ -97,14 +108,16 @@ def _metrics(params: Params, args: argparse.Namespace) -> None:
 
 
 def _register(params: Params, args: argparse.Namespace) -> None:
-    from mcat.registry.register import register
+    from mcat.registry.stage import register
 
-    result = register(params, args.model, args.metrics)
+    result = register(params.registry, args.model, args.metrics, tracking=params.mlflow)
     if args.record:
-        write_text(args.record, json.dumps({"name": result.name, "version": result.version, "run_id": result.run_id,
-                                            "uri": f"models:/{result.name}/{result.version}"}, indent=1) + "\n")
-    print(f"registered {result.name} version {result.version} as 'challenger' (run {result.run_id}); "
-          f"next: mcat promote")
+        write_text(args.record, json.dumps(result.record(), indent=1) + "\n")
+    if result.version is None:
+        print(f"not registered: {'; '.join(result.refused)}")
+    else:
+        print(f"registered {result.name} version {result.version} as 'challenger' (run {result.run_id}); "
+              f"next: mcat promote")
 
 
 def _promote(params: Params, args: argparse.Namespace) -> None:
@@ -125,30 +138,22 @@ def _models(params: Params, args: argparse.Namespace) -> None:
 def _predict(params: Params, args: argparse.Namespace) -> None:
     from mcat.predict.stage import predict
 
-    for result in predict(params, args.model, args.videos, args.out, annotate=args.annotate):
+    for result in predict(params.predict, args.model, args.videos, args.out, masks=params.masks,
+                          device=params.train.device, annotate=args.annotate):
         duration = result.frames / result.fps
         print(f"{result.video}: {len(result.starts)} windows, {len(result.segments)} segments, "
               f"{duration / result.seconds:.2f}x real time -> {result.out}")
 
 
 def _pipeline(params: Params, args: argparse.Namespace) -> None:
-    from mcat import pipeline
+    # The Kubeflow shell sits beside this one (src/mcat_kubeflow); the library never imports it.
+    from mcat_kubeflow.cli import run_pipeline_command
 
-    if args.action == "compile":
-        out = pipeline.compile_pipeline(params, args.package, args.image, args.secret or None)
-        print(f"compiled the mcat-training pipeline (image {args.image}) -> {out}; "
-              f"submit it with: mcat pipeline submit --host URL")
-    elif args.action == "submit":
-        if not args.host:
-            raise McatError("submit needs --host: the Kubeflow Pipelines API URL (e.g. http://localhost:8080)")
-        arguments = {"mask_shards": args.shards} if args.shards else {}
-        run_id = pipeline.submit(args.package, args.host, args.experiment, args.run_name, arguments)
-        print(f"created run {run_id} in experiment '{args.experiment}' on {args.host}")
-    else:
-        result = pipeline.run_local(params, args.root, shards=args.shards or 2)
-        registered = f"registered version {result.registered_version}" if result.registered_version else \
-            "not registered (below registry.min_test_macro_f1)"
-        print(f"local run done: test macro-F1 {result.test_macro_f1:.3f}, {registered}; outputs under {result.root}")
+    run_pipeline_command(params, args)
+
+
+def _tracking(params: Params, args: argparse.Namespace):
+    return None if args.no_track else params.mlflow
 
 
 def _show_params(params: Params, args: argparse.Namespace) -> None:
@@ -200,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = stage("evaluate", _evaluate, "score the model per split; slow (val) vs fast (test) gap; plots", [data_paths])
     p.add_argument("--model", type=Path, default=Path("models/model.pt"))
     p.add_argument("--reports", type=Path, default=Path("reports"))
+    p = stage("speedtest", _speedtest, "the speed stress test: play a split's recordings at speedtest.factors and "
+              "score the model at each speed")
+    p.add_argument("--model", type=Path, default=Path("models/model.pt"))
+    p.add_argument("--store", type=Path, default=Path("data/ingested"))
+    p.add_argument("--masks", type=Path, default=Path("data/masks"))
+    p.add_argument("--out", type=Path, default=Path("reports/speed"))
+    p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     p = stage("experiments", _experiments, "train and evaluate the experiment matrix; a Table-2 style table",
               [data_paths])
     p.add_argument("--models", type=Path, default=Path("models/experiments"))
@@ -229,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="submit: the Kubeflow Pipelines API URL")
     p.add_argument("--experiment", default="mcat", help="submit: the Kubeflow experiment")
     p.add_argument("--run-name", help="submit: the run's name")
-    p.add_argument("--shards", type=int, help="mask shards fanned out with ParallelFor (default: 4; run-local: 2)")
+    p.add_argument("--shards", type=int, help="mask shards fanned out with ParallelFor (default: masks.shards)")
     p.add_argument("--root", type=Path, default=Path("reports/pipeline/local"), help="run-local: outputs")
     stage("params", _show_params, "print the validated parameters after presets and overrides")
     return parser

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcat.atomic import write_csv, write_text
-from mcat.config import ExperimentRun, Params
+from mcat.config import ExperimentRun, MlflowParams, Params
 from mcat.evaluate.stage import evaluate
-from mcat.train.stage import run_training
+from mcat.train.stage import train
 
 # The paper's figures on its fast (test) executions — Table 2, and Tables 3–4 for the ablations — as
 # (accuracy, macro-F1, macro ROC-AUC) in percent; None where the paper gives no value.
@@ -50,7 +50,7 @@ def run_name(run: ExperimentRun) -> str:
 
 
 def run_experiments(params: Params, windows: Path, store: Path, masks: Path, models: Path, reports: Path, *,
-                    track: bool = True) -> ExperimentsResult:
+                    tracking: MlflowParams | None = None) -> ExperimentsResult:
     """Train and evaluate every run of ``params.experiments`` (models under ``models/<run>``, reports under
     ``reports/<run>``), then write ``reports/table.md`` and ``reports/table.csv``."""
     rows = []
@@ -58,10 +58,10 @@ def run_experiments(params: Params, windows: Path, store: Path, masks: Path, mod
         name = run_name(run)
         train_params = params.train.model_copy(update={"model": run.model, "input_mode": run.input_mode,
                                                        "model_options": run.model_options, "seed": run.seed})
-        p = params.model_copy(update={"train": train_params})
         start = time.perf_counter()
-        result, run_id = run_training(p, windows, store, masks, Path(models) / name, track=track)
-        scores = evaluate(p, result.model_path, windows, store, masks, Path(reports) / name, track=track).metrics
+        result = train(train_params, windows, store, masks, Path(models) / name, tracking=tracking)
+        scores = evaluate(params.evaluate, result.model_path, windows, store, masks, Path(reports) / name,
+                          device=params.train.device, tracking=tracking).metrics
         paper = PAPER.get((run.model, run.input_mode, options_text(run)), (None, None, None))
         rows.append({
             "run": name, "model": run.model, "input": run.input_mode.upper(), "options": options_text(run),
@@ -70,7 +70,7 @@ def run_experiments(params: Params, windows: Path, store: Path, masks: Path, mod
                for k in ("accuracy", "macro_f1", "macro_roc_auc")},
             **{f"paper_test_{k}": v for k, v in zip(("accuracy", "macro_f1", "macro_roc_auc"), paper)},
             "wall_s": round(time.perf_counter() - start, 1), "train_clips_per_s": round(result.clips_per_second, 1),
-            "mlflow_run": run_id or "",
+            "mlflow_run": result.run_id or "",
         })
     reports = Path(reports)
     write_csv(reports / "table.csv", COLUMNS, ([row.get(c, "") for c in COLUMNS] for row in rows))

@@ -3,7 +3,7 @@ preprocessing), loadable with ``torch.load(weights_only=True)``. Torch only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +16,30 @@ from mcat.models import from_config
 
 
 @dataclass(frozen=True)
+class Preprocessing:
+    """How clips are made for the model, the same in training, evaluation and prediction: frames at
+    ``resolution`` x ``resolution``, windows of ``T`` frames every ``stride`` frames, each labelled by frame
+    ``label_frame`` of the window, masks from the ``mask_backend`` the model was trained on."""
+
+    resolution: int
+    T: int
+    stride: int
+    label_frame: int
+    mask_backend: str
+
+
+@dataclass(frozen=True)
 class ModelFile:
     model: nn.Module
     class_names: list[str]
-    preprocessing: dict[str, Any]  # resolution, T, stride, label_frame
+    preprocessing: Preprocessing
     meta: dict[str, Any]  # metrics, mlflow_run_id, data_digest, train params
 
 
 def save_model_file(path: Path, model: nn.Module, state_dict: dict, *, class_names: list[str],
-                    preprocessing: dict, meta: dict) -> None:
+                    preprocessing: Preprocessing, meta: dict) -> None:
     payload = {"format": "mcat-model/1", "model_config": dict(model.config), "state_dict": state_dict,
-               "class_names": list(class_names), "preprocessing": preprocessing, "meta": meta}
+               "class_names": list(class_names), "preprocessing": asdict(preprocessing), "meta": meta}
     with atomic_file(path) as tmp:
         torch.save(payload, tmp)
 
@@ -40,6 +53,7 @@ def load_model_file(path: Path, device: torch.device | str = "cpu") -> ModelFile
         payload = torch.load(path, map_location="cpu", weights_only=True)
         model = from_config(payload["model_config"])
         model.load_state_dict(payload["state_dict"])
-    except (RuntimeError, KeyError, EOFError, ValueError) as exc:
+        preprocessing = Preprocessing(**payload["preprocessing"])
+    except (RuntimeError, KeyError, EOFError, ValueError, TypeError) as exc:
         raise McatError(f"{path} is not a usable mcat model file ({type(exc).__name__}: {exc}); retrain it") from None
-    return ModelFile(model.to(device).eval(), payload["class_names"], payload["preprocessing"], payload["meta"])
+    return ModelFile(model.to(device).eval(), payload["class_names"], preprocessing, payload["meta"])

@@ -4,7 +4,7 @@ from torch.utils.data import DataLoader
 
 from mcat.config import WindowsParams
 from mcat.data.dataset import WindowDataset
-from mcat.data.windows import make_windows
+from mcat.windows.stage import make_windows
 
 
 def test_clips_are_gray_and_mask_from_the_store(tmp_path, tiny_store, tiny):

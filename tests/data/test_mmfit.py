@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mcat.classes import MMFIT_EXERCISES
-from mcat.data.ingest import ingest
+from mcat.ingest.stage import ingest
 from mcat.data.mmfit import STANDARD_SPLIT, frame_ids, labels_from_sets
 from mcat.data.store import Store
 from mcat.errors import McatError

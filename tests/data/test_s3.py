@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mcat.cli import main
-from mcat.data.ingest import ingest
+from mcat.ingest.stage import ingest
 from mcat.data.store import Store
 from mcat.errors import McatError
 

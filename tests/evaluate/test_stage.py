@@ -8,18 +8,18 @@ from mcat.data.dataset import WindowDataset
 from mcat.errors import McatError
 from mcat.evaluate.stage import evaluate
 from mcat.modelfile import load_model_file
-from mcat.train.loop import train
+from mcat.train.loop import fit
 
 from conftest import tiny_params
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory, tiny_windows):
-    return train(tiny_params("train.epochs=2"), *tiny_windows, tmp_path_factory.mktemp("model")).model_path
+    return fit(tiny_params("train.epochs=2").train, *tiny_windows, tmp_path_factory.mktemp("model")).model_path
 
 
 def test_reports_per_split_and_the_speed_shift_gap(tmp_path, tiny_windows, model_path):
-    result = evaluate(tiny_params(), model_path, *tiny_windows, tmp_path, track=False)
+    result = evaluate(tiny_params().evaluate, model_path, *tiny_windows, tmp_path)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["val"]["domain"] == "slow" and metrics["test"]["domain"] == "fast"
     for key in ("accuracy", "macro_f1", "macro_roc_auc"):
@@ -42,6 +42,6 @@ def test_reports_per_split_and_the_speed_shift_gap(tmp_path, tiny_windows, model
 
 def test_missing_split_and_mismatched_model_are_clear(tmp_path, tiny_windows, model_path):
     with pytest.raises(McatError, match="no windows for split\\(s\\) unseen"):
-        evaluate(tiny_params("evaluate.splits=[test, unseen]"), model_path, *tiny_windows, tmp_path, track=False)
+        evaluate(tiny_params("evaluate.splits=[test, unseen]").evaluate, model_path, *tiny_windows, tmp_path)
     with pytest.raises(McatError, match="model file .* does not exist"):
-        evaluate(tiny_params(), tmp_path / "none.pt", *tiny_windows, tmp_path, track=False)
+        evaluate(tiny_params().evaluate, tmp_path / "none.pt", *tiny_windows, tmp_path)

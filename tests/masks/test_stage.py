@@ -3,7 +3,7 @@ import csv
 import numpy as np
 import pytest
 
-from mcat.data.ingest import ingest
+from mcat.ingest.stage import ingest
 from mcat.errors import McatError
 from mcat.masks.stage import gather_masks, generate_masks, shard_recordings
 
@@ -35,7 +35,7 @@ def copied_store(tmp_path, dataset_copy):
 def test_a_segmenter_reads_the_source_videos_and_is_scored_against_the_truth(tmp_path, copied_store):
     params, store = copied_store
     background = params.model_copy(update={"masks": params.masks.model_copy(update={"backend": "background"})})
-    result = generate_masks(background, store, tmp_path / "masks")
+    result = generate_masks(background.masks, store, tmp_path / "masks", source=background.ingest.source)
     assert result.generated == 4
     masks = np.load(tmp_path / "masks/train_000.npy")
     assert masks.shape == np.load(store / "train_000/frames.npy").shape and set(np.unique(masks)) <= {0, 1}
@@ -50,14 +50,14 @@ def test_resume_after_an_interruption_and_rerun_does_nothing(tmp_path, copied_st
     intact = video.read_bytes()
     video.write_bytes(intact[:100])  # the run breaks at the third recording
     with pytest.raises(McatError, match="val_000.mp4"):
-        generate_masks(params, store, tmp_path / "masks")
+        generate_masks(params.masks, store, tmp_path / "masks", source=params.ingest.source)
     assert sorted(p.name for p in (tmp_path / "masks").glob("*.npy")) == ["train_000.npy", "train_001.npy"]
     video.write_bytes(intact)
-    assert generate_masks(params, store, tmp_path / "masks").generated == 2  # only what was missing
-    assert generate_masks(params, store, tmp_path / "masks").generated == 0
+    assert generate_masks(params.masks, store, tmp_path / "masks", source=params.ingest.source).generated == 2  # only what was missing
+    assert generate_masks(params.masks, store, tmp_path / "masks", source=params.ingest.source).generated == 0
     other = params.model_copy(update={"masks": params.masks.model_copy(
         update={"background": params.masks.background.model_copy(update={"history": 50})})})
-    assert generate_masks(other, store, tmp_path / "masks").generated == 4  # params changed
+    assert generate_masks(other.masks, store, tmp_path / "masks", source=other.ingest.source).generated == 4  # params changed
 
 
 def test_provided_backend_without_provided_masks_is_an_error(tmp_path, dataset_copy):
@@ -66,17 +66,17 @@ def test_provided_backend_without_provided_masks_is_an_error(tmp_path, dataset_c
     params = with_source(tiny_params(), dataset_copy)
     store = ingest(params.ingest, tmp_path / "store").out
     with pytest.raises(McatError, match="recording val_000 has no provided masks"):
-        generate_masks(params, store, tmp_path / "masks")
+        generate_masks(params.masks, store, tmp_path / "masks", source=params.ingest.source)
 
 
 def test_shards_gathered_equal_one_unsharded_run(tmp_path, tiny, tiny_store):
     store, whole = tiny_store
     shards = shard_recordings(store, 3)
     assert sorted(sum(shards, [])) == sorted(quality_rows(whole)) and len(shards) == 3
-    parts = [generate_masks(tiny, store, tmp_path / f"part{i}", recordings=ids).out for i, ids in enumerate(shards)]
+    parts = [generate_masks(tiny.masks, store, tmp_path / f"part{i}", source=tiny.ingest.source, recordings=ids).out for i, ids in enumerate(shards)]
     gathered = gather_masks(parts, tmp_path / "gathered")
     assert gathered.recordings == 4 and quality_rows(tmp_path / "gathered") == quality_rows(whole)
     for rid in quality_rows(whole):
         np.testing.assert_array_equal(np.load(tmp_path / "gathered" / f"{rid}.npy"), np.load(whole / f"{rid}.npy"))
     with pytest.raises(McatError, match="recordings nope are not in the store"):
-        generate_masks(tiny, store, tmp_path / "bad", recordings=["nope"])
+        generate_masks(tiny.masks, store, tmp_path / "bad", source=tiny.ingest.source, recordings=["nope"])

@@ -40,7 +40,7 @@ def test_config_round_trip(clips):
 
 # Parameter counts of the paper's configuration (16/32/64 channels, d=256, H=8, FFN 1024, L=4) at C classes.
 PINNED = {
-    ("mcat", 17): 4_034_513,  # DESIGN.md's 4.03 M; the paper quotes 4.0 M
+    ("mcat", 17): 4_034_513,  # docs/architecture.md's 4.03 M; the paper quotes 4.0 M
     ("mcat", 11): 4_032_971,
     ("transformer", 11): 3_202_683,
     ("vivit", 11): 3_424_779,

@@ -44,15 +44,18 @@ def project(tmp_path_factory, mlflow_server):
 def test_repro_runs_every_stage_then_is_a_no_op(project):
     repo, env = project
     out = sh(repo, "dvc", "repro", env=env)
-    for stage in ("synth", "ingest", "masks", "validate", "windows", "train", "evaluate", "register"):
+    for stage in ("synth", "ingest", "masks", "validate", "windows", "train", "evaluate", "speedtest", "register"):
         assert f"Running stage '{stage}'" in out
     metrics = json.loads((repo / "reports/metrics.json").read_text())
     assert {"val", "test", "speed_shift", "data_digest"} <= set(metrics)
     assert json.loads((repo / "reports/registered.json").read_text())["name"] == "dvc-test"
-    assert "Data and pipelines are up to date" in sh(repo, "dvc", "repro", env=env)
+    speed = json.loads((repo / "reports/speed/summary.json").read_text())
+    assert 0 <= speed["test"]["worst_macro_f1"] <= speed["test"]["macro_f1_auc"] <= 1
+    out = sh(repo, "dvc", "repro", env=env)
+    assert "Data and pipelines are up to date" in out, out
     shown = json.loads(sh(repo, "dvc", "plots", "show", "--json", env=env))
     assert set(shown["data"]) == {"training curves", "confusion matrix (fast executions)",
-                                  "ROC (fast executions, one-vs-rest)"}
+                                  "ROC (fast executions, one-vs-rest)", "speed stress test (macro-F1 vs playback speed)"}
     sh(repo, "git", "add", "-A", env=env)
     sh(repo, "git", "commit", "-qm", "first run", env=env)
 
@@ -92,4 +95,5 @@ def test_push_and_pull_through_an_s3_remote(project, s3_env):
     shutil.rmtree(repo / ".dvc/cache")
     sh(repo, "dvc", "pull", env=env)
     assert (repo / "data/synthetic/labels/train_000.csv").read_text() == labels
-    assert "Data and pipelines are up to date" in sh(repo, "dvc", "repro", env=env)
+    out = sh(repo, "dvc", "repro", env=env)
+    assert "Data and pipelines are up to date" in out, out

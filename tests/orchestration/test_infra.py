@@ -44,6 +44,6 @@ def test_compose_and_kubernetes_manifests_hold_the_team_stack():
             ("PersistentVolumeClaim", "mlflow-postgres")} <= kinds
     secret = next(d for d in yaml.safe_load_all((INFRA / "k8s" / "secrets.template.yaml").read_text())
                   if d["metadata"]["name"] == "mcat-env")
-    from pipelines.training import SECRET_ENV
+    from mcat_kubeflow.dag import SECRET_ENV
 
     assert set(secret["stringData"]) <= set(SECRET_ENV)

@@ -10,7 +10,7 @@ import pytest
 
 from mcat.cli import main
 from mcat.data.framewise import read_label_csv
-from mcat.data.windows import window_starts
+from mcat.data.windowing import window_starts
 from mcat.predict.stage import predict
 from mcat.predict.timeline import segment_scores
 
@@ -24,7 +24,8 @@ def test_the_timeline_recovers_the_segments_of_a_learned_recording(tiny_dataset,
     exercise segments: this checks windows → frames → segments end to end. Accuracy under the speed shift
     is measured on the demo preset by bench/predict_bench.py."""
     params = tiny_params("predict.mask_backend=background")
-    [result] = predict(params, str(tiny_trained[2] / "model.pt"), [tiny_dataset / "videos/train_000.mp4"], tmp_path)
+    [result] = predict(params.predict, str(tiny_trained[2] / "model.pt"), [tiny_dataset / "videos/train_000.mp4"], tmp_path,
+                       masks=params.masks)
     truth = read_label_csv(tiny_dataset / "labels/train_000.csv", 4, "train_000")
     merged = np.concatenate([np.full(s.end - s.start, s.label) for s in result.segments])
     scores = segment_scores(truth, merged)

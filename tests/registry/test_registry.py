@@ -19,8 +19,8 @@ from mcat.errors import McatError
 from mcat.evaluate.stage import evaluate
 from mcat.predict.stage import predict
 from mcat.registry.promote import list_versions, promote
-from mcat.registry.register import register
-from mcat.train.stage import run_training
+from mcat.registry.stage import register
+from mcat.train.stage import train
 
 from conftest import ROOT, _free_port, _wait_for, tiny_params
 
@@ -33,11 +33,15 @@ def trained(tmp_path_factory, tiny_windows, mlflow_server):
     out = []
     for seed in (0, 1):
         params = tiny_params("train.epochs=2", f"train.seed={seed}", "mlflow.experiment=registry-test")
-        result, _ = run_training(params, *tiny_windows, base / f"m{seed}")
-        evaluate(params, result.model_path, *tiny_windows, base / f"r{seed}")
+        result = train(params.train, *tiny_windows, base / f"m{seed}", tracking=params.mlflow)
+        evaluate(params.evaluate, result.model_path, *tiny_windows, base / f"r{seed}", tracking=params.mlflow)
         out.append((result.model_path, base / f"r{seed}" / "metrics.json"))
     yield out
     del os.environ["MLFLOW_TRACKING_URI"]
+
+
+def register_as(params, model, metrics):
+    return register(params.registry, model, metrics, tracking=params.mlflow)
 
 
 def params_for(name, *overrides):
@@ -50,7 +54,7 @@ def test_register_promote_refuse_force_and_list(mlflow_env, trained):
     f1 = [json.loads(m.read_text())["test"]["macro_f1"] for m in (metrics_a, metrics_b)]
     client = MlflowClient(mlflow_env)
 
-    first = register(params_for(name, "registry.min_test_macro_f1=0"), model_a, metrics_a)
+    first = register_as(params_for(name, "registry.min_test_macro_f1=0"), model_a, metrics_a)
     assert first.version == "1"
     version = client.get_model_version(name, "1")
     assert float(version.tags["test.macro_f1"]) == pytest.approx(f1[0])
@@ -62,7 +66,7 @@ def test_register_promote_refuse_force_and_list(mlflow_env, trained):
     promoted = promote(params_for(name, "registry.min_test_macro_f1=0").registry)
     assert promoted.version == "1" and promoted.previous is None and not promoted.forced
 
-    register(params_for(name), model_b, metrics_b)
+    register_as(params_for(name), model_b, metrics_b)
     strict = params_for(name, "registry.min_test_macro_f1=0", "registry.min_improvement=0.5").registry
     with pytest.raises(McatError) as refused:
         promote(strict)
@@ -80,7 +84,7 @@ def test_champion_loads_as_pyfunc_is_served_over_rest_and_predicts_videos(mlflow
                                                                             tiny_dataset, tmp_path):
     name = f"mcat-{uuid.uuid4().hex[:6]}"
     model_a, metrics_a = trained[0]
-    register(params_for(name), model_a, metrics_a)
+    register_as(params_for(name), model_a, metrics_a)
     promote(params_for(name, "registry.min_test_macro_f1=0").registry)
     clips = np.stack([WindowDataset(tiny_windows[0], "test", *tiny_windows[1:])[i][0].numpy() for i in range(3)])
     model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
@@ -109,15 +113,16 @@ def test_champion_loads_as_pyfunc_is_served_over_rest_and_predicts_videos(mlflow
     assert rows[0]["squats"] == pytest.approx(frame["squats"][0], rel=1e-4)
 
     video, predict_params = tiny_dataset / "videos/test_000.mp4", params_for(name, "predict.mask_backend=background")
-    [by_uri] = predict(predict_params, f"models:/{name}@champion", [video], tmp_path / "by_uri")
-    [by_file] = predict(predict_params, str(model_a), [video], tmp_path / "by_file")
+    [by_uri] = predict(predict_params.predict, f"models:/{name}@champion", [video], tmp_path / "by_uri",
+                       masks=predict_params.masks)
+    [by_file] = predict(predict_params.predict, str(model_a), [video], tmp_path / "by_file", masks=predict_params.masks)
     np.testing.assert_allclose(by_uri.probs, by_file.probs, rtol=1e-5)
 
 
 def test_register_needs_the_evaluation_of_the_same_model(mlflow_env, trained, tmp_path):
     model_a, _ = trained[0]
     with pytest.raises(McatError, match="run `mcat evaluate` before `mcat register`"):
-        register(params_for("x"), model_a, tmp_path / "none.json")
+        register_as(params_for("x"), model_a, tmp_path / "none.json")
     with pytest.raises(McatError, match="has no 'challenger'"):
         promote(params_for(f"never-{uuid.uuid4().hex[:6]}").registry)
 
@@ -145,3 +150,17 @@ def test_register_refuses_a_broken_metrics_file(trained, tmp_path, capsys):
     code = main(["register", "--model", str(model_a), "--metrics", str(broken), "--preset", "tiny"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and "is not valid JSON" in err and "\n" not in err, err
+
+
+def test_the_registration_gate_refuses_a_weak_model_in_every_shell(mlflow_env, trained, tmp_path, capsys):
+    (model_a, metrics_a), _ = trained
+    name = f"gated-{uuid.uuid4().hex[:6]}"
+    result = register_as(params_for(name, "registry.register_min_test_macro_f1=0.99"), model_a, metrics_a)
+    assert result.version is None and "below registry.register_min_test_macro_f1 = 0.99" in result.refused[0]
+    assert not MlflowClient(mlflow_env).search_model_versions(f"name='{name}'")
+    record = tmp_path / "registered.json"
+    assert main(["register", "--params", str(ROOT / "params.yaml"), "--preset", "tiny", "--model", str(model_a),
+                 "--metrics", str(metrics_a), "--record", str(record), "-S", f"registry.model_name={name}",
+                 "-S", "registry.register_min_test_macro_f1=0.99"]) == 0
+    assert "not registered: test macro-F1" in capsys.readouterr().out
+    assert json.loads(record.read_text())["registered"] is False

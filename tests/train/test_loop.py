@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mcat.errors import McatError
-from mcat.train.loop import train
+from mcat.train.loop import fit
 
 from conftest import tiny_params
 
@@ -28,22 +28,23 @@ def test_loss_decreases_and_beats_chance(tiny_trained):
     assert result.best_val_macro_f1 > chance + 0.1
     payload = torch.load(out / "model.pt", weights_only=True)
     assert payload["class_names"] == ["non_activity", "squats", "jumping_jacks", "bicep_curls"]
-    assert payload["preprocessing"] == {"resolution": 32, "T": 16, "stride": 8, "label_frame": 8}
+    assert payload["preprocessing"] == {"resolution": 32, "T": 16, "stride": 8, "label_frame": 8,
+                                        "mask_backend": "provided"}
     assert payload["meta"]["best_epoch"] == result.best_epoch
     assert (out / "history.csv").read_text().count("\n") == params.train.epochs + 1
 
 
 def test_rerun_with_the_same_recipe_does_nothing(tiny_trained, tiny_windows):
     params, result, out = tiny_trained
-    again = train(params, *tiny_windows, out)
+    again = fit(params.train, *tiny_windows, out)
     assert again.epochs_run == 0 and again.best_val_macro_f1 == result.best_val_macro_f1
 
 
 def test_resume_after_a_crash_gives_the_same_weights(tmp_path, tiny_windows, tiny_trained):
     params, result, out = tiny_trained
     with pytest.raises(Crash):
-        train(params, *tiny_windows, tmp_path, on_epoch_end=crash_after(2))
-    resumed = train(params, *tiny_windows, tmp_path)
+        fit(params.train, *tiny_windows, tmp_path, on_epoch_end=crash_after(2))
+    resumed = fit(params.train, *tiny_windows, tmp_path)
     assert resumed.resumed_from_epoch == 2 and resumed.epochs_run == params.train.epochs - 2
     expected = torch.load(out / "model.pt", weights_only=True)["state_dict"]
     got = torch.load(tmp_path / "model.pt", weights_only=True)["state_dict"]
@@ -54,17 +55,17 @@ def test_resume_after_a_crash_gives_the_same_weights(tmp_path, tiny_windows, tin
 
 def test_changed_params_start_afresh(tmp_path, tiny_windows):
     params = tiny_params("train.epochs=1")
-    train(params, *tiny_windows, tmp_path)
-    other = train(tiny_params("train.epochs=1", "train.lr=0.01"), *tiny_windows, tmp_path)
+    fit(params.train, *tiny_windows, tmp_path)
+    other = fit(tiny_params("train.epochs=1", "train.lr=0.01").train, *tiny_windows, tmp_path)
     assert other.resumed_from_epoch == 0 and other.epochs_run == 1
 
 
 def test_cuda_without_a_gpu_and_bad_model_options_are_clear(tmp_path, tiny_windows):
     if not torch.cuda.is_available():
         with pytest.raises(McatError, match="device 'cuda' was asked for"):
-            train(tiny_params("train.device=cuda"), *tiny_windows, tmp_path)
+            fit(tiny_params("train.device=cuda").train, *tiny_windows, tmp_path)
     with pytest.raises(McatError, match="model 'mcat' has no option\\(s\\) width"):
-        train(tiny_params("train.model_options={width: 3}"), *tiny_windows, tmp_path)
+        fit(tiny_params("train.model_options={width: 3}").train, *tiny_windows, tmp_path)
 
 
 def test_the_training_core_imports_without_the_mlops_stack():

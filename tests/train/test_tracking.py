@@ -7,7 +7,7 @@ from mlflow.tracking import MlflowClient
 
 from mcat.data.dataset import WindowDataset
 from mcat.evaluate.stage import evaluate
-from mcat.train.stage import run_training
+from mcat.train.stage import train
 
 from conftest import tiny_params
 
@@ -22,7 +22,8 @@ def crash_after_first(epoch, metrics):
 
 def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_env, tmp_path, tiny_windows):
     params = tiny_params("train.epochs=2", "mlflow.experiment=tracking-test")
-    result, run_id = run_training(params, *tiny_windows, tmp_path / "models")
+    result = train(params.train, *tiny_windows, tmp_path / "models", tracking=params.mlflow)
+    run_id = result.run_id
     client = MlflowClient(mlflow_env)
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
@@ -36,7 +37,7 @@ def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_e
     info = mlflow.models.get_model_info(f"runs:/{run_id}/model")
     assert info.signature is not None and info.saved_input_example_info is not None
 
-    scores = evaluate(params, result.model_path, *tiny_windows, tmp_path / "reports")
+    scores = evaluate(params.evaluate, result.model_path, *tiny_windows, tmp_path / "reports", tracking=params.mlflow)
     run = client.get_run(run_id)
     assert run.data.metrics["test_macro_f1"] == pytest.approx(scores.metrics["test"]["macro_f1"])
     assert run.data.metrics["speed_shift_accuracy_gap"] == pytest.approx(scores.metrics["speed_shift"]["accuracy"])
@@ -47,12 +48,13 @@ def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_e
 def test_a_crash_ends_the_run_failed_and_resuming_continues_it(mlflow_env, tmp_path, tiny_windows):
     params = tiny_params("train.epochs=2", "mlflow.experiment=crash-test")
     with pytest.raises(Crash):
-        run_training(params, *tiny_windows, tmp_path, on_epoch_end=crash_after_first)
+        train(params.train, *tiny_windows, tmp_path, tracking=params.mlflow, on_epoch_end=crash_after_first)
     client = MlflowClient(mlflow_env)
     experiment = client.get_experiment_by_name("crash-test")
     [failed] = client.search_runs([experiment.experiment_id])
     assert failed.info.status == "FAILED"
-    result, run_id = run_training(params, *tiny_windows, tmp_path)
+    result = train(params.train, *tiny_windows, tmp_path, tracking=params.mlflow)
+    run_id = result.run_id
     assert run_id == failed.info.run_id and result.resumed_from_epoch == 1
     assert client.get_run(run_id).info.status == "FINISHED"
     assert [m.step for m in client.get_metric_history(run_id, "val_macro_f1")] == [1, 2]

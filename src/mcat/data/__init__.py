@@ -1,1 +1,2 @@
-"""From a dataset on disk or S3 to training clips: ingest → store → windows → ``WindowDataset``."""
+"""Reading datasets and the stores between stages: sources, layouts, video decoding, the frame and mask
+stores, the window rule and ``WindowDataset``."""

@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from mcat.data.framewise import read_csv
+from mcat.data.store import MaskStore, Store
 from mcat.errors import McatError
 
 
@@ -33,6 +34,7 @@ class WindowDataset(Dataset):
             raise McatError(f"{stats_file} is missing: run `mcat windows` first")
         stats = json.loads(stats_file.read_text())
         self.T: int = stats["T"]
+        self.stride: int = stats["stride"]
         self.class_names: list[str] = stats["class_names"]
         rows = read_csv(windows_dir / f"{split}.csv", ("recording_id", "start", "label"), f"the {split} windows")
         self.recording_ids = sorted({r["recording_id"] for r in rows})
@@ -40,7 +42,7 @@ class WindowDataset(Dataset):
         self.recording = np.array([index[r["recording_id"]] for r in rows], np.int32)
         self.starts = np.array([int(r["start"]) for r in rows], np.int64)
         self.labels = np.array([int(r["label"]) for r in rows], np.int64)
-        self.store_dir, self.masks_dir = Path(store_dir), Path(masks_dir)
+        self.store, self.mask_store = Store(store_dir), MaskStore(masks_dir)
         self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
@@ -55,8 +57,7 @@ class WindowDataset(Dataset):
         # Opened lazily so that each DataLoader worker maps the files itself.
         if r not in self._arrays:
             rid = self.recording_ids[r]
-            self._arrays[r] = (np.load(self.store_dir / rid / "frames.npy", mmap_mode="r"),
-                               np.load(self.masks_dir / f"{rid}.npy", mmap_mode="r"))
+            self._arrays[r] = (self.store.frames(rid), self.mask_store.masks(rid))
         return self._arrays[r]
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:

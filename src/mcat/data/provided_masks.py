@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mcat.data.video import open_video
+from mcat.data.video import read_frames
 from mcat.errors import McatError
 
 FORMATS = ".npz (array 'masks' [N, h, w]), .npy [N, h, w], a video, or a folder of PNG images"
@@ -42,17 +42,8 @@ def _read_png(path: Path) -> np.ndarray:
 
 
 def _read_mask_video(path: Path) -> np.ndarray:
-    cap = open_video(path)
-    frames = []
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            frames.append(gray > 127)  # lossy codecs blur the edges of a 0/255 mask
-    finally:
-        cap.release()
+    # lossy codecs blur the edges of a 0/255 mask: threshold the luminance at half
+    frames = [cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) > 127 for frame in read_frames(path)]
     if not frames:
         raise McatError(f"mask video {path} has no decodable frame; masks may be {FORMATS}")
     return np.stack(frames).astype(np.uint8)

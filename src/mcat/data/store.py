@@ -1,4 +1,21 @@
-"""Reading the frame store that ``mcat ingest`` writes (layout in :mod:`mcat.data.ingest`)."""
+"""The stores between stages, and the one place their layout is spelled out.
+
+The frame store (written by ``mcat ingest``)::
+
+    <root>/recordings.csv             one row per recording: id, split, domain, subject, fps, n_frames, ...
+    <root>/classes.csv                id, name
+    <root>/<id>/frames.npy            uint8 [N, R, R] grayscale (luminance), bilinear resize
+    <root>/<id>/labels.npy            int16 [N] class ids
+    <root>/<id>/provided_masks.npy    uint8 {0,1} [N, R, R] nearest resize, when the dataset ships masks
+    <root>/<id>/meta.json             sources (paths relative to the dataset root, sha256), params digest, label notes
+
+The mask store (written by ``mcat masks``)::
+
+    <root>/<id>.npy            uint8 {0,1} [N, R, R], aligned with the frame store's frames
+    <root>/<id>.json           the stamp: what the masks were made from
+    <root>/quality.csv         one row per recording (see :mod:`mcat.masks.quality`)
+    <root>/overlays/<id>.png   a few frames with their masks
+"""
 
 from __future__ import annotations
 
@@ -14,6 +31,9 @@ from mcat.errors import McatError
 
 RECORDING_COLUMNS = ("recording_id", "split", "domain", "subject", "fps", "n_frames", "video", "labels", "masks",
                      "sha256")
+INDEX, CLASSES, META = "recordings.csv", "classes.csv", "meta.json"
+FRAMES, LABELS, PROVIDED_MASKS = "frames.npy", "labels.npy", "provided_masks.npy"
+QUALITY = "quality.csv"
 
 
 def write_classes(path: Path, names: list[str]) -> None:
@@ -35,31 +55,40 @@ class Store:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        index = self.root / "recordings.csv"
+        index = self.root / INDEX
         if not index.is_file():
             raise McatError(f"{index} does not exist: run `mcat ingest` first (or pass the store's folder)")
-        self.class_names = read_classes(self.root / "classes.csv")
+        self.class_names = read_classes(self.root / CLASSES)
         self.recordings = [
             StoredRecording(r["recording_id"], r["split"], r["domain"], r["subject"], float(r["fps"]), int(r["n_frames"]))
             for r in read_csv(index, RECORDING_COLUMNS, "the recording index")]
         if not self.recordings:
             raise McatError(f"{index} lists no recordings: the dataset is empty")
 
+    @staticmethod
+    def index_files(root: Path) -> list[Path]:
+        """The small files that change whenever any recording's pixels or labels do (for data digests)."""
+        root = Path(root)
+        return [root / INDEX, root / CLASSES, *sorted(root.glob(f"*/{META}"))]
+
+    def meta_path(self, rid: str) -> Path:
+        return self.root / rid / META
+
     def meta(self, rid: str) -> dict:
         """The recording's ``meta.json`` (sources, fps, label notes, ...)."""
-        return json.loads((self.root / rid / "meta.json").read_text())
+        return json.loads(self.meta_path(rid).read_text())
 
     def frames(self, rid: str) -> np.ndarray:
         """uint8 [N, R, R], memory-mapped."""
-        return self._array(rid, "frames.npy")
+        return self._array(rid, FRAMES)
 
     def labels(self, rid: str) -> np.ndarray:
         """int16 [N]."""
-        return self._array(rid, "labels.npy")
+        return self._array(rid, LABELS)
 
     def provided_masks(self, rid: str) -> np.ndarray | None:
         """uint8 {0,1} [N, R, R], memory-mapped, or None when the dataset ships no masks for ``rid``."""
-        path = self.root / rid / "provided_masks.npy"
+        path = self.root / rid / PROVIDED_MASKS
         return np.load(path, mmap_mode="r") if path.is_file() else None
 
     def _array(self, rid: str, name: str) -> np.ndarray:
@@ -67,3 +96,46 @@ class Store:
         if not path.is_file():
             raise McatError(f"{path} is missing: the store is incomplete, run `mcat ingest` again")
         return np.load(path, mmap_mode="r")
+
+
+class MaskStore:
+    """The person masks at ``root``, one array per recording of a frame store."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, rid: str) -> Path:
+        return self.root / f"{rid}.npy"
+
+    def stamp_path(self, rid: str) -> Path:
+        return self.root / f"{rid}.json"
+
+    def overlay_path(self, rid: str) -> Path:
+        return self.root / "overlays" / f"{rid}.png"
+
+    @property
+    def quality_path(self) -> Path:
+        return self.root / QUALITY
+
+    @staticmethod
+    def stamp_files(root: Path) -> list[Path]:
+        """Every recording's stamp (for data digests)."""
+        return sorted(Path(root).glob("*.json"))
+
+    def backend(self) -> str:
+        """The mask backend the recordings' masks were made with (from their stamps)."""
+        backends = {json.loads(path.read_text()).get("backend", "?") for path in self.stamp_files(self.root)}
+        if len(backends) != 1:
+            raise McatError(f"{self.root} holds masks of {len(backends)} backends ({sorted(backends)}): run `mcat masks` "
+                            "again so that every recording's masks come from masks.backend")
+        return backends.pop()
+
+    def masks(self, rid: str, n_frames: int | None = None) -> np.ndarray:
+        """uint8 {0,1} [N, R, R], memory-mapped; a :class:`McatError` when missing or not ``n_frames`` long."""
+        path = self.path(rid)
+        if not path.is_file():
+            raise McatError(f"{path} is missing: run `mcat masks` first")
+        masks = np.load(path, mmap_mode="r")
+        if n_frames is not None and len(masks) != n_frames:
+            raise McatError(f"{path} has {len(masks)} masks for {n_frames} frames: run `mcat masks` again")
+        return masks

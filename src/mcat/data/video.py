@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 # FFmpeg's own log lines ("header damaged", ...) would bury the one-line error we raise; set the
 # variable to 24 (warnings) or 48 (debug) to see them.
@@ -16,6 +17,21 @@ import numpy as np
 from mcat.errors import McatError
 
 REENCODE = "re-encode it (e.g. ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4) or remove it from the dataset"
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a container says about itself; ``announced`` is its frame count (0 when it does not say)."""
+
+    fps: float
+    width: int
+    height: int
+    announced: int
+
+    def checked_fps(self, path: Path) -> float:
+        if not self.fps > 0:
+            raise McatError(f"{path}: the container gives no frame rate; {REENCODE}")
+        return self.fps
 
 
 @dataclass(frozen=True)
@@ -40,50 +56,63 @@ def open_video(path: Path) -> cv2.VideoCapture:
     return cap
 
 
+def probe(path: Path) -> VideoInfo:
+    """Open ``path`` (the errors of :func:`open_video`) and read its container's fps, size and frame count."""
+    cap = open_video(path)
+    try:
+        return VideoInfo(float(cap.get(cv2.CAP_PROP_FPS)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                         int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
+    finally:
+        cap.release()
+
+
+def read_frames(path: Path, limit: int | None = None) -> Iterator[np.ndarray]:
+    """The one decode loop: BGR frames uint8 [H, W, 3] of ``path`` in order (gray sources as BGR), at most
+    ``limit``. The capture is released when the loop ends or is left."""
+    cap = open_video(path)
+    try:
+        done = 0
+        while limit is None or done < limit:
+            ok, frame = cap.read()
+            if not ok:
+                return
+            done += 1
+            yield frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    finally:
+        cap.release()
+
+
+def bgr_batches(path: Path, batch_size: int, limit: int | None = None) -> Iterator[np.ndarray]:
+    """:func:`read_frames` in batches uint8 [b, H, W, 3] of ``batch_size`` (the last may be shorter)."""
+    batch = []
+    for frame in read_frames(path, limit):
+        batch.append(frame)
+        if len(batch) == batch_size:
+            yield np.stack(batch)
+            batch = []
+    if batch:
+        yield np.stack(batch)
+
+
+def check_decoded(path: Path, decoded: int, expected: int, expected_from: str = "its container announces") -> None:
+    """The one set of errors for a decode that came up short: no frame at all, or fewer than ``expected``."""
+    if not decoded:
+        raise McatError(f"{path}: no frame could be decoded (empty or corrupt video); {REENCODE}")
+    if expected > 0 and decoded < expected:
+        raise McatError(f"{path}: truncated or corrupt, decoding stopped after {decoded} of the {expected} frames "
+                        f"{expected_from}; {REENCODE}")
+
+
 def decode_gray(path: Path, resolution: int) -> Video:
     """Decode every frame once: BGR → luminance (ITU-R BT.601) → bilinear resize to resolution².
 
-    Raises :class:`McatError` when the file cannot be opened, yields no frame, or ends before the frame
-    count its container announces (a truncated or corrupt file).
+    Raises :class:`McatError` when the file cannot be opened, yields no frame, ends before the frame
+    count its container announces (a truncated or corrupt file), or gives no frame rate.
     """
-    cap = open_video(path)
-    try:
-        announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        fps = float(cap.get(cv2.CAP_PROP_FPS))
-        width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        frames = []
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            frames.append(gray_frame(frame, resolution))
-    finally:
-        cap.release()
-    if not frames:
-        raise McatError(f"{path}: no frame could be decoded (empty or corrupt video); {REENCODE}")
-    if announced > 0 and len(frames) < announced:
-        raise McatError(f"{path}: truncated or corrupt, decoding stopped after {len(frames)} of the {announced} "
-                        f"frames its container announces; {REENCODE}")
-    if not fps > 0:
-        raise McatError(f"{path}: the container gives no frame rate; {REENCODE}")
-    return Video(np.stack(frames), fps, width, height)
-
-
-def bgr_batches(cap: cv2.VideoCapture, batch_size: int, limit: int | None = None):
-    """Yield BGR frames uint8 [b, H, W, 3] in batches of ``batch_size`` (the last may be shorter), at most
-    ``limit`` frames in all."""
-    done = 0
-    while limit is None or done < limit:
-        batch = []
-        while len(batch) < batch_size and (limit is None or done + len(batch) < limit):
-            ok, frame = cap.read()
-            if not ok:
-                break
-            batch.append(frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-        if not batch:
-            return
-        done += len(batch)
-        yield np.stack(batch)
+    info = probe(path)
+    frames = [gray_frame(frame, resolution) for frame in read_frames(path)]
+    check_decoded(path, len(frames), info.announced)
+    return Video(np.stack(frames), info.checked_fps(path), info.width, info.height)
 
 
 def gray_frame(frame: np.ndarray, resolution: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from mcat.atomic import write_csv, write_text
-from mcat.config import Params
+from mcat.config import EvaluateParams, MlflowParams
 from mcat.data.dataset import WindowDataset
 from mcat.data.digest import data_digest
 from mcat.data.store import Store
@@ -38,13 +38,14 @@ HEADLINE = ("accuracy", "macro_f1", "macro_roc_auc")
 @dataclass(frozen=True)
 class EvaluateResult:
     metrics: dict[str, Any]
+    detail: dict[str, Any]  # per split: per_class scores and the confusion matrix (per_class.json)
     reports: Path
     summary: str
     run_id: str | None
 
 
 def _check_compatible(model: ModelFile, dataset: WindowDataset, model_path: Path) -> None:
-    expected = (model.preprocessing["T"], model.preprocessing["resolution"], model.class_names)
+    expected = (model.preprocessing.T, model.preprocessing.resolution, model.class_names)
     found = (dataset.T, dataset.resolution, dataset.class_names)
     if expected != found:
         raise McatError(f"{model_path} was trained on T={expected[0]}, {expected[1]}px, classes {expected[2]} but the "
@@ -96,12 +97,13 @@ def speed_shift_table(metrics: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def evaluate(params: Params, model_path: Path, windows: Path, store: Path, masks: Path, reports: Path, *,
-             track: bool = True) -> EvaluateResult:
-    """Score ``model_path`` on ``params.evaluate.splits`` and write the reports (see the module docstring)."""
-    model = load_model_file(model_path, resolve_device(params.train.device))
+def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Path, masks: Path, reports: Path, *,
+             device: str = "auto", tracking: MlflowParams | None = None) -> EvaluateResult:
+    """Score ``model_path`` on ``params.splits`` on ``device`` and write the reports (see the module docstring);
+    with ``tracking``, log them to the model's MLflow run."""
+    model = load_model_file(model_path, resolve_device(device))
     available = sorted(p.stem for p in Path(windows).glob("*.csv"))
-    missing = [s for s in params.evaluate.splits if s not in available]
+    missing = [s for s in params.splits if s not in available]
     if missing:
         raise McatError(f"no windows for split(s) {', '.join(missing)} in {windows} (it has {', '.join(available)}); "
                         "set evaluate.splits")
@@ -110,8 +112,8 @@ def evaluate(params: Params, model_path: Path, windows: Path, store: Path, masks
         domains.setdefault(rec.split, set()).add(rec.domain)
     reports = Path(reports)
     detail, splits = {}, {}
-    for split in params.evaluate.splits:
-        m = score_split(model, split, windows, store, masks, params.evaluate.batch_size, reports / "plots", model_path)
+    for split in params.splits:
+        m = score_split(model, split, windows, store, masks, params.batch_size, reports / "plots", model_path)
         detail[split] = {"per_class": m.pop("per_class"), "confusion": m.pop("confusion")}
         splits[split] = {**m, "domain": "+".join(sorted(domains.get(split, {"?"})))}
     metrics: dict[str, Any] = dict(splits)
@@ -121,13 +123,13 @@ def evaluate(params: Params, model_path: Path, windows: Path, store: Path, masks
     write_text(reports / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     write_text(reports / "per_class.json", json.dumps(detail, indent=2) + "\n")
     run_id = model.meta.get("mlflow_run_id")
-    if track and run_id:
+    if tracking is not None and run_id:
         from mcat.tracking import MlflowRun
 
-        with MlflowRun(params.mlflow.experiment, run_id=run_id) as run:
+        with MlflowRun(tracking.experiment, run_id=run_id) as run:
             run.log_metrics({f"{split}_{k}": m[k] for split, m in splits.items() for k in HEADLINE})
             if "speed_shift" in metrics:
                 run.log_metrics({f"speed_shift_{k}_gap": v for k, v in metrics["speed_shift"].items()})
             run.log_artifacts([reports / "metrics.json", reports / "per_class.json"], artifact_path="reports")
             run.log_artifacts([reports / "plots"], artifact_path="reports/plots")
-    return EvaluateResult(metrics, reports, speed_shift_table(metrics), run_id)
+    return EvaluateResult(metrics, detail, reports, speed_shift_table(metrics), run_id)

@@ -1,11 +1,7 @@
 """``mcat masks``: one person-mask array per recording, quality statistics and overlays.
 
-Output::
-
-    <out>/<id>.npy            uint8 {0,1} [N, R, R], aligned with the store's frames (nearest-neighbour resize)
-    <out>/<id>.json           what the masks were made from: a rerun with the same inputs and params skips it
-    <out>/quality.csv         one row per recording (see :mod:`mcat.masks.quality`)
-    <out>/overlays/<id>.png   a few frames with their masks
+Output: a mask store (layout in :mod:`mcat.data.store`); a recording whose stamp (what its masks were made
+from) matches the inputs and params is skipped on a rerun.
 
 ``provided`` takes the masks the dataset ships (ingested with the frames); the other backends segment the
 source videos at their own resolution, in batches, in frame order. An interrupted run keeps every finished
@@ -23,16 +19,16 @@ import numpy as np
 from tqdm import tqdm
 
 from mcat.atomic import atomic_dir, atomic_file, write_csv
-from mcat.config import MasksParams, Params
+from mcat.config import MasksParams
 from mcat.data.framewise import read_csv
-from mcat.data.ingest import file_sha256
 from mcat.data.sources import materialize
-from mcat.data.store import Store
-from mcat.data.video import bgr_batches, open_video, resize_masks
+from mcat.data.digest import file_sha256
+from mcat.data.store import QUALITY, MaskStore, Store
 from mcat.errors import McatError
-from mcat.masks.backends import Segmenter, make_segmenter
+from mcat.masks.backends import make_segmenter
 from mcat.masks.overlay import overlay_png
 from mcat.masks.quality import QUALITY_COLUMNS, mask_quality
+from mcat.masks.segment import segment_video
 
 
 @dataclass(frozen=True)
@@ -51,32 +47,12 @@ def recipe(params: MasksParams) -> dict:
     return {"backend": params.backend, params.backend: getattr(params, params.backend).model_dump(mode="json")}
 
 
-def segment_video(segmenter: Segmenter, video: Path, n_frames: int, resolution: int, batch_size: int,
-                  desc: str) -> np.ndarray:
-    """Masks uint8 {0,1} [n_frames, R, R] of the first ``n_frames`` frames of ``video``."""
-    cap = open_video(video)
-    segmenter.reset()
-    out = np.empty((n_frames, resolution, resolution), np.uint8)
-    done = 0
-    try:
-        with tqdm(total=n_frames, desc=desc, unit="frame", leave=False, disable=None) as bar:
-            for batch in bgr_batches(cap, batch_size, n_frames):
-                out[done:done + len(batch)] = resize_masks(segmenter.segment(batch), resolution)
-                done += len(batch)
-                bar.update(len(batch))
-    finally:
-        cap.release()
-    if done < n_frames:
-        raise McatError(f"{video}: decoding stopped after {done} of the {n_frames} ingested frames; the file changed "
-                        "since `mcat ingest`, run it again")
-    return out
-
-
-def generate_masks(params: Params, store_dir: Path, out: Path, cache: Path | None = None,
+def generate_masks(params: MasksParams, store_dir: Path, out: Path, *, source: str, cache: Path | None = None,
                    recordings: list[str] | None = None) -> MasksResult:
     """Write masks for every recording of the store at ``store_dir`` (or only ``recordings``, one shard of a
-    fanned-out run: see :func:`shard_recordings`, :func:`gather_masks`) into ``out``."""
-    mp = params.masks
+    fanned-out run: see :func:`shard_recordings`, :func:`gather_masks`) into ``out``; the segmenters read the
+    videos of the dataset at ``source`` (``ingest.source``: a path or ``s3://``, mirrored into ``cache``)."""
+    mp = params
     store, out = Store(store_dir), Path(out)
     selected = store.recordings
     if recordings is not None:
@@ -85,12 +61,13 @@ def generate_masks(params: Params, store_dir: Path, out: Path, cache: Path | Non
             raise McatError(f"recordings {', '.join(unknown)} are not in the store {store_dir}")
         selected = [r for r in selected if r.recording_id in set(recordings)]
     out.mkdir(parents=True, exist_ok=True)
+    masks_out = MaskStore(out)
     segmenter, root = None, None
     rows, generated = [], 0
     for rec in tqdm(selected, desc=f"masks ({mp.backend})", unit="rec", disable=None):
         rid = rec.recording_id
-        stamp = {**recipe(mp), "ingest_meta_sha256": file_sha256(store.root / rid / "meta.json")}
-        target, stamp_file = out / f"{rid}.npy", out / f"{rid}.json"
+        stamp = {**recipe(mp), "ingest_meta_sha256": file_sha256(store.meta_path(rid))}
+        target, stamp_file = masks_out.path(rid), masks_out.stamp_path(rid)
         provided = store.provided_masks(rid)
         if target.is_file() and stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
             masks = np.load(target, mmap_mode="r")
@@ -102,19 +79,20 @@ def generate_masks(params: Params, store_dir: Path, out: Path, cache: Path | Non
                 masks = np.asarray(provided)
             else:
                 segmenter = segmenter or make_segmenter(mp)
-                root = root or materialize(params.ingest.source, cache)
+                root = root or materialize(source, cache)
                 video = root / store.meta(rid)["files"]["video"]
                 resolution = store.frames(rid).shape[-1]
-                masks = segment_video(segmenter, video, rec.n_frames, resolution, mp.batch_size, rid)
+                _, masks = segment_video(segmenter, video, resolution, mp.batch_size, n_frames=rec.n_frames,
+                                         expected_from="ingested (the file changed since `mcat ingest`: run it again)")
             with atomic_file(target) as tmp:
                 np.save(tmp, masks)
             with atomic_file(stamp_file) as tmp:
                 tmp.write_text(json.dumps(stamp, indent=1))
             generated += 1
         if mp.overlay_frames:
-            overlay_png(store.frames(rid), masks, mp.overlay_frames, out / "overlays" / f"{rid}.png")
+            overlay_png(store.frames(rid), masks, mp.overlay_frames, masks_out.overlay_path(rid))
         rows.append({"recording_id": rid, **mask_quality(masks, provided)})
-    write_csv(out / "quality.csv", QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
+    write_csv(masks_out.quality_path, QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
     return _result(out, rows, generated)
 
 
@@ -139,10 +117,10 @@ def gather_masks(parts: list[Path], out: Path) -> MasksResult:
         rows = []
         for part in map(Path, parts):
             for path in part.rglob("*"):
-                if path.is_file() and path.name != "quality.csv":
+                if path.is_file() and path.name != QUALITY:
                     (tmp / path.relative_to(part)).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(path, tmp / path.relative_to(part))
-            rows += read_csv(part / "quality.csv", tuple(QUALITY_COLUMNS), "masks quality table")
+            rows += read_csv(MaskStore(part).quality_path, tuple(QUALITY_COLUMNS), "masks quality table")
         rows.sort(key=lambda r: r["recording_id"])
-        write_csv(tmp / "quality.csv", QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
+        write_csv(MaskStore(tmp).quality_path, QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
     return _result(out, rows, 0)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import torch
 
-INPUT_MODES = ("raw", "both", "mask")
-
 
 def normalise(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """[B, 2, T, H, W] → (gray, mask), each float [B, T, H, W]; gray in [0, 1]."""

@@ -8,7 +8,7 @@
 
 Fusion: ``cross_attention`` (the paper), ``add`` (Z_rgb + Z_mask), ``concat`` (one encoder over the
 2-channel stack), ``none`` (appearance stream only). Each stream has its own projection W_proj; with
-these the default model has 4.03 M parameters for 17 classes (DESIGN.md).
+these the default model has 4.03 M parameters for 17 classes (docs/architecture.md, budgets).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from torch import nn
 from mcat.models.attention import CrossAttentionBlock, TemporalTransformer
 from mcat.models.encoder import FrameEncoder
 from mcat.models.inputs import streams
+from mcat.model_names import FUSIONS
 
-FUSIONS = ("cross_attention", "add", "concat", "none")
 
 
 class MaskCrossAttentionTransformer(nn.Module):

@@ -9,14 +9,15 @@ import cv2
 import numpy as np
 
 from mcat.atomic import write_csv
-from mcat.data.video import open_video
+from mcat.data.windowing import window_centres
+from mcat.data.video import probe, read_frames
 from mcat.modelfile import ModelFile
 from mcat.predict.timeline import Segment
 
 
 def write_reports(folder: Path, model: ModelFile, starts: np.ndarray, probs: np.ndarray, segments: list[Segment],
                   fps: float, per_frame: np.ndarray) -> None:
-    names, T = model.class_names, model.preprocessing["T"]
+    names, T = model.class_names, model.preprocessing.T
     best = probs.argmax(axis=1)
     rows = [(i, int(s), int(s) + T, round(s / fps, 3), round((s + T) / fps, 3), names[c], round(float(p[c]), 4))
             for i, (s, c, p) in enumerate(zip(starts, best, probs))]
@@ -25,7 +26,7 @@ def write_reports(folder: Path, model: ModelFile, starts: np.ndarray, probs: np.
     windows = [{"window": r[0], "start_frame": r[1], "end_frame": r[2], "start_s": r[3], "end_s": r[4],
                 "class": r[5], "probabilities": dict(zip(names, map(float, p.round(4))))} for r, p in zip(rows, probs)]
     (folder / "windows.json").write_text(json.dumps(windows, indent=1) + "\n")
-    centres = starts + T // 2
+    centres = window_centres(starts, T)
     timeline = []
     for seg in segments:
         inside = (centres >= seg.start) & (centres < seg.end)
@@ -59,17 +60,12 @@ def timeline_png(path: Path, segments: list[Segment], names: list[str], fps: flo
 
 def annotate_video(video: Path, path: Path, per_frame: np.ndarray, names: list[str], fps: float) -> None:
     """The input video with the predicted exercise of each frame written on it (mp4v)."""
-    cap = open_video(video)
-    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    info = probe(video)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (info.width, info.height))
     try:
-        for label in per_frame:
-            ok, frame = cap.read()
-            if not ok:
-                break
+        for frame, label in zip(read_frames(video, len(per_frame)), per_frame):
             cv2.putText(frame, names[label], (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3)
             cv2.putText(frame, names[label], (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
             writer.write(frame)
     finally:
-        cap.release()
         writer.release()

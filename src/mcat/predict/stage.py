@@ -20,18 +20,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from mcat.atomic import atomic_dir
-from mcat.config import Params
-from mcat.data.video import bgr_batches, gray_frame, open_video, resize_masks
-from mcat.data.windows import window_starts
+from mcat.config import MasksParams, PredictParams
+from mcat.data.video import probe
+from mcat.data.windowing import window_starts
 from mcat.errors import McatError
 from mcat.inference import autocast, resolve_device
 from mcat.masks.backends import make_segmenter
+from mcat.masks.segment import segment_video
 from mcat.modelfile import ModelFile, load_model_file
 from mcat.predict.report import annotate_video, timeline_png, write_reports
 from mcat.predict.timeline import Segment, frame_labels, merge_short, runs
@@ -83,29 +82,10 @@ def find_videos(inputs: list[Path]) -> list[Path]:
     return videos
 
 
-def clips_of(video: Path, segmenter, resolution: int, batch_size: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Gray frames uint8 [N, R, R], masks uint8 [N, R, R] and fps, from one decoding pass."""
-    cap = open_video(video)
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    if not fps > 0:
-        raise McatError(f"{video}: the container gives no frame rate; re-encode it")
-    segmenter.reset()
-    grays, masks = [], []
-    try:
-        for batch in tqdm(bgr_batches(cap, batch_size), desc=video.name, unit="batch", leave=False, disable=None):
-            grays.append(np.stack([gray_frame(f, resolution) for f in batch]))
-            masks.append(resize_masks(segmenter.segment(batch), resolution))
-    finally:
-        cap.release()
-    if not grays:
-        raise McatError(f"{video}: no frame could be decoded (empty or corrupt video)")
-    return np.concatenate(grays), np.concatenate(masks), float(fps)
-
-
 def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int,
              device: torch.device) -> tuple[np.ndarray, np.ndarray]:
     """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video."""
-    T, stride = model.preprocessing["T"], model.preprocessing["stride"]
+    T, stride = model.preprocessing.T, model.preprocessing.stride
     starts = window_starts(len(frames), T, stride)
     if not len(starts):
         raise McatError(f"the video has {len(frames)} frames, fewer than one window of {T}")
@@ -119,16 +99,18 @@ def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size
     return starts, np.concatenate(probs)
 
 
-def predict_video(params: Params, model: ModelFile, segmenter, video: Path, out: Path, device: torch.device,
-                  annotate: bool = False) -> Prediction:
+def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Path, out: Path, device: torch.device,
+                  batch_size: int, annotate: bool = False) -> Prediction:
+    """One video through ``segmenter`` (``batch_size`` frames at a time) and ``model`` into ``out``."""
     start = time.perf_counter()
-    resolution = model.preprocessing["resolution"]
-    frames, masks, fps = clips_of(video, segmenter, resolution, params.masks.batch_size)
-    starts, probs = classify(model, frames, masks, params.predict.batch_size, device)
+    resolution = model.preprocessing.resolution
+    fps = probe(video).checked_fps(video)
+    frames, masks = segment_video(segmenter, video, resolution, batch_size, with_gray=True)
+    starts, probs = classify(model, frames, masks, params.batch_size, device)
     seconds = time.perf_counter() - start
-    per_frame = frame_labels(starts, probs.argmax(axis=1), len(frames), model.preprocessing["T"],
-                             model.preprocessing["stride"])
-    segments = merge_short(runs(per_frame), int(round(params.predict.min_segment_seconds * fps)))
+    per_frame = frame_labels(starts, probs.argmax(axis=1), len(frames), model.preprocessing.T,
+                             model.preprocessing.stride)
+    segments = merge_short(runs(per_frame), int(round(params.min_segment_seconds * fps)))
     with atomic_dir(out) as tmp:
         write_reports(tmp, model, starts, probs, segments, fps, per_frame)
         timeline_png(tmp / "timeline.png", segments, model.class_names, fps, video.name)
@@ -137,16 +119,18 @@ def predict_video(params: Params, model: ModelFile, segmenter, video: Path, out:
     return Prediction(video, out, fps, len(frames), starts, probs, segments, seconds)
 
 
-def predict(params: Params, model_ref: str, inputs: list[Path], out: Path, annotate: bool = False) -> list[Prediction]:
-    """Predict every video in ``inputs`` (files or folders) into ``out/<stem>/``."""
+def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path, *, masks: MasksParams,
+            device: str = "auto", annotate: bool = False) -> list[Prediction]:
+    """Predict every video in ``inputs`` (files or folders) into ``out/<stem>/`` on ``device``; ``masks`` holds
+    the settings of ``params.mask_backend``."""
     videos = find_videos(inputs)
-    device = resolve_device(params.train.device)
+    device = resolve_device(device)
     model = load_model(model_ref, device)
-    trained_on, backend = model.meta.get("mask_backend"), params.predict.mask_backend
-    if trained_on not in (None, backend):
+    trained_on, backend = model.preprocessing.mask_backend, params.mask_backend
+    if trained_on != backend:
         print(f"mcat predict: warning: the model was trained on '{trained_on}' masks and predicts on '{backend}' "
               f"masks; expect lower accuracy than its evaluation (train with -S masks.backend={backend} to match)",
               file=sys.stderr)
-    segmenter = make_segmenter(params.masks.model_copy(update={"backend": backend}))
-    return [predict_video(params, model, segmenter, video, Path(out) / video.stem, device, annotate)
+    segmenter = make_segmenter(masks.model_copy(update={"backend": backend}))
+    return [predict_video(params, model, segmenter, video, Path(out) / video.stem, device, masks.batch_size, annotate)
             for video in videos]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcat.data.windowing import window_centres
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -19,12 +21,12 @@ class Segment:
 
 def frame_labels(starts: np.ndarray, classes: np.ndarray, n_frames: int, T: int, stride: int) -> np.ndarray:
     """Per-frame class int64 [n_frames]: each window speaks for the ``stride`` frames around its centre
-    (``start + T//2``); the frames before the first and after the last centre take the nearest window."""
+    (:func:`mcat.data.windowing.window_centres`); the frames before the first and after the last centre take the nearest window."""
     labels = np.empty(n_frames, np.int64)
     if not len(starts):
         labels[:] = -1
         return labels
-    centres = starts + T // 2
+    centres = window_centres(starts, T)
     nearest = np.clip(np.searchsorted(centres - stride // 2, np.arange(n_frames), side="right") - 1, 0, len(starts) - 1)
     labels[:] = classes[nearest]
     return labels

@@ -1,9 +1,8 @@
 """``mcat promote`` and ``mcat models``: move the ``champion`` alias to the challenger only through the gates
 of ``params.yaml: registry``, and list what the registry holds.
 
-Gates: the challenger's macro-F1 on the fast (test) split ≥ ``min_test_macro_f1``; and, when there is a
-champion, both were evaluated on the same data (same data digest) and the challenger's test macro-F1 beats
-the champion's by at least ``min_improvement``. ``--force`` promotes anyway and says so in the version's tags.
+The gates are :func:`mcat.registry.gates.promotion_gates`. ``--force`` promotes anyway and says so in the
+version's tags.
 """
 
 from __future__ import annotations
@@ -13,7 +12,8 @@ from dataclasses import dataclass
 
 from mcat.config import RegistryParams
 from mcat.errors import McatError
-from mcat.registry.register import CHALLENGER, CHAMPION
+from mcat.registry.gates import promotion_gates
+from mcat.registry.stage import CHALLENGER, CHAMPION
 
 
 @dataclass(frozen=True)
@@ -42,25 +42,6 @@ def _by_alias(client, name: str, alias: str):
         return None
 
 
-def gates(params: RegistryParams, challenger, champion) -> list[str]:
-    """The failed gates, each with its numbers (empty when the challenger may be promoted)."""
-    failed = []
-    f1 = float(challenger.tags.get("test.macro_f1", "nan"))
-    if not f1 >= params.min_test_macro_f1:
-        failed.append(f"test macro-F1 {f1:.4f} is below registry.min_test_macro_f1 = {params.min_test_macro_f1}")
-    if champion is not None and champion.version != challenger.version:
-        if champion.tags.get("data_digest") != challenger.tags.get("data_digest"):
-            failed.append(f"champion v{champion.version} was evaluated on other data (digest "
-                          f"{champion.tags.get('data_digest', '?')[:12]} vs {challenger.tags.get('data_digest', '?')[:12]}): "
-                          "evaluate both on the same windows")
-        else:
-            best = float(champion.tags.get("test.macro_f1", "nan"))
-            if not f1 >= best + params.min_improvement:
-                failed.append(f"test macro-F1 {f1:.4f} does not beat champion v{champion.version}'s {best:.4f} by "
-                              f"registry.min_improvement = {params.min_improvement}")
-    return failed
-
-
 def promote(params: RegistryParams, *, force: bool = False) -> PromoteResult:
     """Move ``champion`` to the ``challenger`` version; raises :class:`McatError` naming the failed gates
     unless ``force``."""
@@ -69,7 +50,7 @@ def promote(params: RegistryParams, *, force: bool = False) -> PromoteResult:
     if challenger is None:
         raise McatError(f"registered model '{name}' has no '{CHALLENGER}': run `mcat register` first")
     champion = _by_alias(client, name, CHAMPION)
-    failed = gates(params, challenger, champion)
+    failed = promotion_gates(params, challenger, champion)
     if failed and not force:
         raise McatError(f"promotion of {name} v{challenger.version} refused:\n  " + "\n  ".join(failed))
     client.set_registered_model_alias(name, CHAMPION, challenger.version)

@@ -9,7 +9,6 @@ and the project's own modules only: no MLflow or scikit-learn (tracking comes in
 from __future__ import annotations
 
 import hashlib
-
 import math
 import time
 from dataclasses import dataclass, field
@@ -23,12 +22,13 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from mcat.atomic import write_csv
-from mcat.config import Params, digest
+from mcat.config import TrainParams, digest
 from mcat.data.dataset import WindowDataset
 from mcat.data.digest import data_digest
+from mcat.data.windowing import label_frame
 from mcat.errors import McatError
 from mcat.inference import autocast, predict_proba, resolve_device
-from mcat.modelfile import save_model_file
+from mcat.modelfile import Preprocessing, save_model_file
 from mcat.models import build
 from mcat.stats import class_counts
 from mcat.train.augment import augment
@@ -67,13 +67,14 @@ class TrainResult:
     clips_per_second: float
     parameters: int
     history: list[dict[str, float]] = field(default_factory=list)
+    run_id: str | None = None  # the MLflow run, when tracked
 
 
 def _seeded(seed: int, epoch: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 101 + stream)
 
 
-def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, loss_fn, device, params: Params,
+def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, loss_fn, device, tp: TrainParams,
                  generator: torch.Generator, num_classes: int, desc: str) -> dict[str, float]:
     model.train()
     losses, labels, predictions, seen = [], [], [], 0
@@ -82,7 +83,7 @@ def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, los
     for clips, target in bar:
         clips = clips.to(device, non_blocking=True)
         target = target.to(device, non_blocking=True)
-        inputs = augment(clips, params.train.augment, generator)
+        inputs = augment(clips, tp.augment, generator)
         with autocast(device):
             logits = model(inputs)
         loss = loss_fn(logits.float(), target)
@@ -108,10 +109,10 @@ def _validate(model: nn.Module, loader: DataLoader, device, num_classes: int) ->
             "val_macro_f1": macro_f1(labels, predictions, num_classes)}
 
 
-def training_recipe(params: Params, windows: Path, store: Path, masks: Path) -> str:
+def training_recipe(tp: TrainParams, windows: Path, store: Path, masks: Path) -> str:
     """What a checkpoint must have been made with to be resumed: the train params, the data digest and the
     training and model code (a `dvc repro` after a code change trains anew)."""
-    return f"{digest(params.train)}:{data_digest(windows, store, masks)[:16]}:{_code_digest()}"
+    return f"{digest(tp)}:{data_digest(windows, store, masks)[:16]}:{_code_digest()}"
 
 
 def _code_digest() -> str:
@@ -122,21 +123,21 @@ def _code_digest() -> str:
     return sha.hexdigest()[:16]
 
 
-def resumable_run_id(params: Params, windows: Path, store: Path, masks: Path, out: Path) -> str | None:
+def resumable_run_id(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path) -> str | None:
     """The MLflow run of the checkpoint in ``out`` that this training would resume, if any."""
-    state = load_checkpoint(Path(out) / "checkpoints" / "last.pt", training_recipe(params, windows, store, masks))
+    state = load_checkpoint(Path(out) / "checkpoints" / "last.pt", training_recipe(tp, windows, store, masks))
     return state.get("mlflow_run_id") if state else None
 
 
-def train(params: Params, windows: Path, store: Path, masks: Path, out: Path, *, tracker: Tracker | None = None,
+def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, tracker: Tracker | None = None,
           on_epoch_end: Callable[[int, dict[str, float]], None] | None = None) -> TrainResult:
-    """Train ``params.train.model`` on the train windows, select on val, write ``out/model.pt`` (the best
+    """Train ``tp.model`` on the train windows, select on val, write ``out/model.pt`` (the best
     epoch's weights) and ``out/history.csv`` (per-epoch metrics, for ``dvc plots``).
 
     Resumes from ``out/checkpoints/last.pt`` when it was made with the same params and data; a finished
     run with the same recipe returns at once. ``on_epoch_end(epoch, metrics)`` runs after each checkpoint.
     """
-    tp, out = params.train, Path(out)
+    out = Path(out)
     tracker = tracker or NoTracking()
     device = resolve_device(tp.device)
     train_set = WindowDataset(windows, "train", store, masks)
@@ -153,7 +154,7 @@ def train(params: Params, windows: Path, store: Path, masks: Path, out: Path, *,
     steps_per_epoch = math.ceil(len(train_set) / tp.batch_size)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=tp.epochs * steps_per_epoch)
     data = data_digest(windows, store, masks)
-    recipe = training_recipe(params, windows, store, masks)
+    recipe = training_recipe(tp, windows, store, masks)
 
     pin = device.type == "cuda"
     val_loader = DataLoader(val_set, batch_size=tp.batch_size, num_workers=tp.workers, pin_memory=pin)
@@ -176,7 +177,7 @@ def train(params: Params, windows: Path, store: Path, masks: Path, out: Path, *,
         loader = DataLoader(train_set, batch_size=tp.batch_size, shuffle=True, num_workers=tp.workers,
                             pin_memory=pin, generator=_seeded(tp.seed, epoch, 0))
         lr = scheduler.get_last_lr()[0]
-        metrics = _train_epoch(model, loader, optimizer, scheduler, loss_fn, device, params,
+        metrics = _train_epoch(model, loader, optimizer, scheduler, loss_fn, device, tp,
                                _seeded(tp.seed, epoch, 1), len(names), f"epoch {epoch}/{tp.epochs}")
         metrics.update(_validate(model, val_loader, device, len(names)), lr=lr)
         history.append({"epoch": epoch, **metrics})
@@ -195,11 +196,12 @@ def train(params: Params, windows: Path, store: Path, masks: Path, out: Path, *,
         if on_epoch_end is not None:
             on_epoch_end(epoch, metrics)
 
-    preprocessing = {"resolution": train_set.resolution, "T": train_set.T,
-                     "stride": params.windows.stride, "label_frame": train_set.T // 2}
+    preprocessing = Preprocessing(train_set.resolution, train_set.T, train_set.stride, label_frame(train_set.T),
+                                  train_set.mask_store.backend())
     meta = {"best_epoch": best_epoch, "val_macro_f1": best_f1, "data_digest": data, "recipe": recipe,
-            "mlflow_run_id": tracker.run_id, "train": tp.model_dump(mode="json"), "mask_backend": params.masks.backend}
+            "mlflow_run_id": tracker.run_id, "train": tp.model_dump(mode="json")}
     save_model_file(out / "model.pt", model, best_state, class_names=names, preprocessing=preprocessing, meta=meta)
     rates = [h["clips_per_second"] for h in history]
     return TrainResult(out / "model.pt", best_epoch, best_f1, tp.epochs - resumed_from, resumed_from,
-                       float(np.mean(rates)) if rates else 0.0, sum(p.numel() for p in model.parameters()), history)
+                       float(np.mean(rates)) if rates else 0.0, sum(p.numel() for p in model.parameters()), history,
+                       tracker.run_id)

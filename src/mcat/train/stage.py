@@ -5,30 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from mcat.config import Params
+from mcat.config import MlflowParams, TrainParams
 from mcat.data.dataset import WindowDataset
 from mcat.data.digest import data_digest
 from mcat.modelfile import load_model_file
-from mcat.train.loop import TrainResult, resumable_run_id, train
+from mcat.train.loop import TrainResult, fit, resumable_run_id
 
 
-def run_training(params: Params, windows: Path, store: Path, masks: Path, out: Path, *, track: bool = True,
-                 on_epoch_end: Callable[[int, dict], None] | None = None) -> tuple[TrainResult, str | None]:
-    """Train as :func:`mcat.train.loop.train` does; with ``track``, inside an MLflow run (a resumed training
-    continues its run). Returns the result and the run id."""
-    if not track:
-        return train(params, windows, store, masks, out, on_epoch_end=on_epoch_end), None
+def train(params: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *,
+          tracking: MlflowParams | None = None,
+          on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainResult:
+    """Train as :func:`mcat.train.loop.fit` does; with ``tracking``, inside an MLflow run of its experiment (a
+    resumed training continues its run). The result's ``run_id`` names the run (None without tracking)."""
+    if tracking is None:
+        return fit(params, windows, store, masks, out, on_epoch_end=on_epoch_end)
     from mcat.tracking import MlflowRun, lineage_tags
 
     previous = resumable_run_id(params, windows, store, masks, out)
-    name = f"{params.train.model}-{params.train.input_mode}"
-    with MlflowRun(params.mlflow.experiment, run_id=previous, run_name=name) as run:
+    name = f"{params.model}-{params.input_mode}"
+    with MlflowRun(tracking.experiment, run_id=previous, run_name=name) as run:
         if previous is None:
-            run.log_params(params.model_dump(mode="json"))
+            val = WindowDataset(windows, "val", store, masks)
+            run.log_params({"train": params.model_dump(mode="json"), "windows": {"T": val.T, "stride": val.stride},
+                            "masks": {"backend": val.mask_store.backend()}})
             run.set_tags(lineage_tags(data_digest(windows, store, masks)))
-        result = train(params, windows, store, masks, out, tracker=run, on_epoch_end=on_epoch_end)
+        result = fit(params, windows, store, masks, out, tracker=run, on_epoch_end=on_epoch_end)
         if result.epochs_run:
             example = WindowDataset(windows, "val", store, masks)[0][0][None].numpy()
             run.log_torch_model(load_model_file(result.model_path).model, example)
             run.log_artifacts([result.model_path])
-    return result, run.run_id
+    return result

@@ -7,22 +7,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mcat.data.store import Store
+from mcat.data.store import MaskStore, Store
 from mcat.errors import McatError
 
 
 def recording_table(store_dir: Path, masks_dir: Path) -> tuple[pd.DataFrame, int]:
     """(table, number of classes). Columns: recording_id, split, frames, labels, masks, label_min, label_max,
     and quality.csv's coverage_mean, coverage_std, empty_ratio, flicker, iou_vs_provided."""
-    store = Store(store_dir)
-    quality_file = Path(masks_dir) / "quality.csv"
+    store, mask_store = Store(store_dir), MaskStore(masks_dir)
+    quality_file = mask_store.quality_path
     if not quality_file.is_file():
         raise McatError(f"{quality_file} is missing: run `mcat masks` before `mcat validate`")
     quality = pd.read_csv(quality_file)
     rows = []
     for rec in store.recordings:
         labels = np.asarray(store.labels(rec.recording_id))
-        mask_file = Path(masks_dir) / f"{rec.recording_id}.npy"
+        mask_file = mask_store.path(rec.recording_id)
         rows.append({"recording_id": rec.recording_id, "split": rec.split, "frames": len(store.frames(rec.recording_id)),
                      "labels": len(labels),
                      "masks": len(np.load(mask_file, mmap_mode="r")) if mask_file.is_file() else 0,

@@ -3,7 +3,7 @@ import json
 import cv2
 import numpy as np
 
-from mcat.data.ingest import ingest
+from mcat.ingest.stage import ingest
 from mcat.data.store import Store
 
 from conftest import leftovers

@@ -7,7 +7,7 @@ import pytest
 from mcat.atomic import write_csv
 from mcat.errors import McatError
 from mcat.masks.quality import QUALITY_COLUMNS, mask_quality
-from mcat.validate.gate import validate
+from mcat.validate.stage import validate
 
 from conftest import tiny_params
 

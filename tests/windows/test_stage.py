@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from mcat.config import WindowsParams
-from mcat.data.windows import make_windows, window_labels, window_starts
+from mcat.data.windowing import window_labels, window_starts
+from mcat.windows.stage import make_windows
 from mcat.errors import McatError
 
 

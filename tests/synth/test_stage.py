@@ -7,7 +7,7 @@ import pytest
 
 from mcat.data.framewise import read_framewise
 from mcat.errors import McatError
-from mcat.synth.dataset import plan_sets, synth
+from mcat.synth.stage import plan_sets, synth
 
 from conftest import leftovers, tiny_params
 

@@ -1,9 +1,10 @@
 """The training DAG on Kubeflow Pipelines v2::
 
     ingest ─▶ plan_mask_shards ─▶ ParallelFor(shard): masks_shard ─▶ gather_masks ─▶ validate
-           ─▶ windows ─▶ train (GPU) ─▶ evaluate ─▶ If(test macro-F1 ≥ threshold): register
+           ─▶ windows ─▶ train (GPU) ─▶ evaluate ─▶ speedtest
+                                                   └▶ register (when the library's registration gate passes)
 
-Data stages are cached (same params and inputs: reused); train, evaluate and register always run. The pods
+Data stages are cached (same params and inputs: reused); train, evaluate, speedtest and register always run. The pods
 read the MLflow tracking URI and the S3 settings from the Kubernetes secret ``secret_name`` as env vars.
 """
 
@@ -16,7 +17,7 @@ SECRET_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKIN
 
 def make_pipeline(image: str, secret_name: str | None = "mcat-env"):
     """The pipeline function on ``image``; ``secret_name=None`` leaves the env alone (the local runner)."""
-    from components import build
+    from mcat_kubeflow.components import build
 
     ops = build(image)
 
@@ -28,8 +29,7 @@ def make_pipeline(image: str, secret_name: str | None = "mcat-env"):
 
     @dsl.pipeline(name="mcat-training",
                   description="exercise recognition under execution-speed shift: data to registered model")
-    def training(params: str, mask_shards: int = 4, register_min_test_macro_f1: float = 0.4,
-                 train_accelerator: str = "nvidia.com/gpu", train_accelerator_count: int = 1,
+    def training(params: str, mask_shards: int, train_accelerator: str = "nvidia.com/gpu", train_accelerator_count: int = 1,
                  train_cpu: str = "4", train_memory: str = "16G"):
         ingest = with_env(ops.ingest(params=params)).set_display_name("ingest")
         shards = ops.plan_mask_shards(store=ingest.outputs["store"], shards=mask_shards)
@@ -45,8 +45,9 @@ def make_pipeline(image: str, secret_name: str | None = "mcat-env"):
         evaluate = with_env(ops.evaluate(params=params, model=train.outputs["model"],
                                          windows=windows.outputs["windows"], store=ingest.outputs["store"],
                                          masks=masks.outputs["masks"])).set_caching_options(False)
-        with dsl.If(evaluate.outputs["Output"] >= register_min_test_macro_f1, name="good-enough-to-register"):
-            with_env(ops.register(params=params, model=train.outputs["model"],
-                                  reports=evaluate.outputs["reports"])).set_caching_options(False)
+        with_env(ops.speedtest(params=params, model=train.outputs["model"], store=ingest.outputs["store"],
+                               masks=masks.outputs["masks"])).after(evaluate).set_caching_options(False)
+        with_env(ops.register(params=params, model=train.outputs["model"],
+                              reports=evaluate.outputs["reports"])).set_caching_options(False)
 
     return training

@@ -1,6 +1,6 @@
 """Kubeflow Pipelines v2 components, one per stage, all in the one mcat image.
 
-The bodies live in :mod:`components.data` and :mod:`components.model` as plain functions (testable as
+The bodies live in :mod:`.data` and :mod:`.model` as plain functions (testable as
 such); :func:`build` turns them into lightweight components on a given image. The image is fixed when the
 pipeline is compiled (kfp writes it into the IR; caching keys on that string, so use a unique tag or a
 digest per build).
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from components import data, model
+from mcat_kubeflow.components import data, model
 
 STAGES = {"ingest": data.ingest, "plan_mask_shards": data.plan_mask_shards, "masks_shard": data.masks_shard,
           "gather_masks": data.gather_masks, "validate": data.validate, "windows": data.windows,
-          "train": model.train, "evaluate": model.evaluate, "register": model.register}
+          "train": model.train, "evaluate": model.evaluate, "speedtest": model.speedtest,
+          "register": model.register}
 
 
 def build(image: str) -> SimpleNamespace:

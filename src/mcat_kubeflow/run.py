@@ -1,9 +1,9 @@
-"""``mcat pipeline``: the Kubeflow pipeline (``pipelines/training.py``) compiled, submitted to a cluster, or
-run here with kfp's local runner.
+"""The Kubeflow pipeline (:mod:`mcat_kubeflow.dag`) compiled, submitted to a cluster, or run here with kfp's
+local runner.
 
 The validated params (params.yaml + preset + ``-S``) become the pipeline's ``params`` default, so the IR
-YAML is the experiment; every other pipeline parameter (mask shards, registration threshold, GPU type and
-count, CPU and memory requests) can be changed at submission.
+YAML is the experiment; the other pipeline parameters (mask shards, GPU type and count, CPU and memory
+requests) take their defaults from params or the DAG and can be changed at submission.
 """
 
 from __future__ import annotations
@@ -15,12 +15,8 @@ from mcat.atomic import atomic_file
 from mcat.config import Params
 from mcat.errors import McatError
 
-
-
-
 def pipeline_arguments(params: Params, overrides: dict | None = None) -> dict:
-    return {"params": params.model_dump_json(), "register_min_test_macro_f1": params.registry.min_test_macro_f1,
-            **(overrides or {})}
+    return {"params": params.model_dump_json(), "mask_shards": params.masks.shards, **(overrides or {})}
 
 
 def compile_pipeline(params: Params, out: Path, image: str, secret: str | None = "mcat-env") -> Path:
@@ -28,7 +24,7 @@ def compile_pipeline(params: Params, out: Path, image: str, secret: str | None =
     Kubeflow's cache keys on the string)."""
     from kfp import compiler
 
-    from pipelines.training import make_pipeline
+    from mcat_kubeflow.dag import make_pipeline
 
     with atomic_file(Path(out)) as tmp:
         compiler.Compiler().compile(make_pipeline(image, secret), str(tmp),
@@ -59,18 +55,18 @@ class LocalRun:
     registered_version: str | None
 
 
-def run_local(params: Params, root: Path, shards: int = 2) -> LocalRun:
+def run_local(params: Params, root: Path, shards: int | None = None) -> LocalRun:
     """The same DAG through ``kfp.local.SubprocessRunner`` in this environment (no Docker engine needed):
     every component runs as a subprocess of this Python; outputs land under ``root``."""
     from kfp import local
 
-    from pipelines.training import make_pipeline
+    from mcat_kubeflow.dag import make_pipeline
 
     root = Path(root).resolve()
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=True)
     pipeline = make_pipeline("local", secret_name=None)
     try:
-        pipeline(**pipeline_arguments(params, {"mask_shards": shards}))
+        pipeline(**pipeline_arguments(params, {"mask_shards": shards} if shards else {}))
     except RuntimeError as exc:
         raise McatError(f"local pipeline run failed: {str(exc).splitlines()[0][:300]}; task logs above") from None
     return LocalRun(root, *_local_outputs(root))

@@ -12,7 +12,7 @@ from kfp.dsl import HTML, Dataset, Input, Output
 def ingest(params: str, store: Output[Dataset]):
     """``ingest.source`` (a path in the pod or ``s3://``; credentials from the env) → the frame store."""
     from mcat.config import Params
-    from mcat.data.ingest import ingest
+    from mcat.ingest.stage import ingest
 
     print(ingest(Params.model_validate_json(params).ingest, store.path))
 
@@ -29,7 +29,8 @@ def masks_shard(params: str, store: Input[Dataset], recordings: list, masks: Out
     from mcat.config import Params
     from mcat.masks.stage import generate_masks
 
-    print(generate_masks(Params.model_validate_json(params), store.path, masks.path, recordings=recordings))
+    p = Params.model_validate_json(params)
+    print(generate_masks(p.masks, store.path, masks.path, source=p.ingest.source, recordings=recordings))
 
 
 def gather_masks(parts: Input[List[Dataset]], masks: Output[Dataset]):
@@ -46,7 +47,7 @@ def validate(params: str, store: Input[Dataset], masks: Input[Dataset], report: 
     from pathlib import Path
 
     from mcat.config import Params
-    from mcat.validate.gate import validate
+    from mcat.validate.stage import validate
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -59,6 +60,6 @@ def validate(params: str, store: Input[Dataset], masks: Input[Dataset], report: 
 def windows(params: str, store: Input[Dataset], masks: Input[Dataset], windows: Output[Dataset]):
     """Sliding windows (T, stride) labelled by their centre frame."""
     from mcat.config import Params
-    from mcat.data.windows import make_windows
+    from mcat.windows.stage import make_windows
 
     print(make_windows(Params.model_validate_json(params).windows, store.path, masks.path, windows.path).summary)

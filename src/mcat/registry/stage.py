@@ -1,5 +1,6 @@
 """``mcat register``: the trained, evaluated model becomes a new version of the registered model, with the
-alias ``challenger``, its evaluation metrics, data digest and git commit as version tags."""
+alias ``challenger``, its evaluation metrics, data digest and git commit as version tags — when it passes
+:func:`mcat.registry.gates.registration_gate`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mcat.config import Params, digest
+from mcat.config import MlflowParams, RegistryParams, params_digest
 from mcat.errors import McatError
 from mcat.modelfile import load_model_file
+from mcat.registry.gates import registration_gate
 
 CHALLENGER, CHAMPION = "challenger", "champion"
 
@@ -18,8 +20,16 @@ CHALLENGER, CHAMPION = "challenger", "champion"
 @dataclass(frozen=True)
 class RegisterResult:
     name: str
-    version: str
-    run_id: str
+    version: str | None  # None when the registration gate refused the model
+    run_id: str | None
+    refused: list[str]  # the failed gate conditions, with their numbers
+
+    def record(self) -> dict:
+        """What ``--record`` writes (DVC tracks it): the version and its URI, or why there is none."""
+        if self.version is None:
+            return {"name": self.name, "registered": False, "refused": self.refused}
+        return {"name": self.name, "registered": True, "version": self.version, "run_id": self.run_id,
+                "uri": f"models:/{self.name}/{self.version}"}
 
 
 def metric_tags(metrics: dict) -> dict[str, str]:
@@ -45,7 +55,9 @@ def _in_this_store(run_id: str | None) -> str | None:
     return run_id
 
 
-def register(params: Params, model_path: Path, metrics_path: Path) -> RegisterResult:
+def register(params: RegistryParams, model_path: Path, metrics_path: Path, *, tracking: MlflowParams) -> RegisterResult:
+    """Register ``model_path`` (evaluated in ``metrics_path``) as ``params.model_name``'s challenger, in an MLflow
+    run of ``tracking.experiment``, unless the registration gate refuses it."""
     import mlflow
     import torch
     from mlflow.tracking import MlflowClient
@@ -62,11 +74,14 @@ def register(params: Params, model_path: Path, metrics_path: Path) -> RegisterRe
     if metrics["data_digest"] != model.meta["data_digest"]:
         raise McatError(f"{metrics_path} was not made from {model_path}'s data (data digests differ): run "
                         "`mcat evaluate` again")
-    T, resolution = model.preprocessing["T"], model.preprocessing["resolution"]
+    refused = registration_gate(params, metrics)
+    if refused:
+        return RegisterResult(params.model_name, None, None, refused)
+    T, resolution = model.preprocessing.T, model.preprocessing.resolution
     example = np.zeros((1, 2, T, resolution, resolution), np.uint8)
-    name = params.registry.model_name
+    name = params.model_name
     trained_in = model.meta.get("mlflow_run_id")
-    with MlflowRun(params.mlflow.experiment, run_id=_in_this_store(trained_in), run_name="register") as run:
+    with MlflowRun(tracking.experiment, run_id=_in_this_store(trained_in), run_name="register") as run:
         if trained_in and run.run_id != trained_in:
             mlflow.set_tag("training_run_id", trained_in)  # trained against another tracking store
         info = mlflow.pyfunc.log_model(
@@ -79,8 +94,8 @@ def register(params: Params, model_path: Path, metrics_path: Path) -> RegisterRe
     client = MlflowClient(run.uri)
     client.set_registered_model_alias(name, CHALLENGER, version)
     tags = {**metric_tags(metrics), "data_digest": metrics["data_digest"], "git_commit": git_commit(),
-            "train_params_digest": digest(params.train), "model": model.meta["train"]["model"],
+            "train_params_digest": params_digest(model.meta["train"]), "model": model.meta["train"]["model"],
             "input_mode": model.meta["train"]["input_mode"]}
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
-    return RegisterResult(name, version, run.run_id)
+    return RegisterResult(name, version, run.run_id, [])

@@ -1,7 +1,6 @@
 """``mcat windows``: sliding windows over every recording, as an index (no pixels are copied).
 
-A window is (recording_id, start) covering frames [start, start + T); its label is the label of frame
-``start + T // 2`` (the paper's smart-middle labelling). Windows never cross a recording's end.
+Windows follow the rule of :mod:`mcat.data.windowing` (a window is labelled by its centre frame).
 
 Output::
 
@@ -20,7 +19,8 @@ import numpy as np
 
 from mcat.atomic import atomic_dir
 from mcat.config import WindowsParams
-from mcat.data.store import Store
+from mcat.data.store import MaskStore, Store
+from mcat.data.windowing import label_frame, window_labels, window_starts
 from mcat.errors import McatError
 from mcat.stats import class_counts, distribution_table, kl_divergence
 
@@ -33,33 +33,14 @@ class WindowsResult:
     summary: str
 
 
-def window_starts(n_frames: int, T: int, stride: int) -> np.ndarray:
-    """Start frames int64 [W] of every window that fits inside ``n_frames``."""
-    return np.arange(0, max(n_frames - T + 1, 0), stride, dtype=np.int64)
-
-
-def window_labels(labels: np.ndarray, starts: np.ndarray, T: int) -> np.ndarray:
-    """The label of each window's centre frame ``start + T // 2``: int64 [W]."""
-    return np.asarray(labels, np.int64)[starts + T // 2]
-
-
-def check_masks(masks_dir: Path, rid: str, n_frames: int) -> None:
-    path = Path(masks_dir) / f"{rid}.npy"
-    if not path.is_file():
-        raise McatError(f"{path} is missing: run `mcat masks` before `mcat windows`")
-    shape = np.load(path, mmap_mode="r").shape
-    if shape[0] != n_frames:
-        raise McatError(f"{path} has {shape[0]} masks for {n_frames} frames: run `mcat masks` again")
-
-
 def make_windows(params: WindowsParams, store_dir: Path, masks_dir: Path, out: Path) -> WindowsResult:
     """Index the windows of every recording in the store, one CSV per split."""
-    store = Store(store_dir)
+    store, mask_store = Store(store_dir), MaskStore(masks_dir)
     num_classes = len(store.class_names)
     per_split: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
     too_short = []
     for rec in store.recordings:
-        check_masks(masks_dir, rec.recording_id, rec.n_frames)
+        mask_store.masks(rec.recording_id, rec.n_frames)  # present, and one mask per frame
         starts = window_starts(rec.n_frames, params.T, params.stride)
         if not len(starts):
             too_short.append(rec.recording_id)
@@ -78,7 +59,7 @@ def make_windows(params: WindowsParams, store_dir: Path, masks_dir: Path, out: P
                 for rid, starts, labels in items:
                     writer.writerows((rid, int(s), int(lab)) for s, lab in zip(starts, labels))
         stats = {
-            "T": params.T, "stride": params.stride, "label_frame": params.T // 2, "class_names": store.class_names,
+            "T": params.T, "stride": params.stride, "label_frame": label_frame(params.T), "class_names": store.class_names,
             "windows": {s: int(c.sum()) for s, c in counts.items()},
             "class_counts": {s: c.tolist() for s, c in counts.items()},
             "kl_train_test_nats": kl, "recordings_shorter_than_T": too_short,

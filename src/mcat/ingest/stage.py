@@ -1,15 +1,6 @@
 """``mcat ingest``: a dataset (framewise or MM-Fit, local or S3) → the frame store.
 
-Store layout (see DESIGN.md)::
-
-    <out>/recordings.csv             one row per recording: id, split, domain, subject, fps, n_frames, ...
-    <out>/classes.csv                id, name
-    <out>/<id>/frames.npy            uint8 [N, R, R] grayscale (luminance), bilinear resize
-    <out>/<id>/labels.npy            int16 [N] class ids
-    <out>/<id>/provided_masks.npy    uint8 {0,1} [N, R, R] nearest resize, when the dataset ships masks
-    <out>/<id>/meta.json             sources (paths relative to the dataset root, sha256), params digest, label notes
-
-Each recording folder is written under a temporary name and renamed; a recording whose sources and
+The store's layout is :mod:`mcat.data.store`'s. Each recording folder is written under a temporary name and renamed; a recording whose sources and
 params are unchanged is skipped. ``recordings.csv`` is written last, so it only lists complete recordings.
 """
 
@@ -31,7 +22,8 @@ from mcat.data.mmfit import find_workouts, read_mmfit
 from mcat.data.provided_masks import read_provided_masks
 from mcat.data.recording import SourceDataset, SourceRecording
 from mcat.data.sources import materialize
-from mcat.data.store import RECORDING_COLUMNS, write_classes
+from mcat.data.digest import file_sha256
+from mcat.data.store import CLASSES, FRAMES, INDEX, LABELS, META, PROVIDED_MASKS, RECORDING_COLUMNS, write_classes
 from mcat.data.video import decode_gray, open_video, resize_masks
 from mcat.errors import McatError
 
@@ -63,18 +55,6 @@ def read_dataset(root: Path, params: IngestParams) -> SourceDataset:
     return read_framewise(root) if layout == "framewise" else read_mmfit(root, params.mmfit)
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, or of a folder's sorted file names and contents."""
-    h = hashlib.sha256()
-    files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]
-    for file in files:
-        h.update(file.name.encode())
-        with open(file, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
-
-
 def reconcile(rid: str, what: str, n_frames: int, n_other: int, allow_trim: int) -> int:
     """The frame count to keep when ``what`` has ``n_other`` entries for ``n_frames`` video frames."""
     diff = n_other - n_frames
@@ -89,8 +69,8 @@ def reconcile(rid: str, what: str, n_frames: int, n_other: int, allow_trim: int)
 
 def _up_to_date(folder: Path, sources: dict, params_digest: str) -> bool:
     """Whether ``folder`` already holds this recording ingested from the same sources with the same params."""
-    meta_file = folder / "meta.json"
-    if not meta_file.is_file() or not (folder / "frames.npy").is_file():
+    meta_file = folder / META
+    if not meta_file.is_file() or not (folder / FRAMES).is_file():
         return False
     meta = json.loads(meta_file.read_text())
     return (meta.get("format") == STORE_FORMAT and meta.get("sha256") == sources
@@ -117,11 +97,11 @@ def ingest_recording(rec: SourceRecording, params: IngestParams, root: Path, fol
         "files": {kind: path.relative_to(root).as_posix() for kind, path in rec.files.items()},
     }
     with atomic_dir(folder) as tmp:
-        np.save(tmp / "frames.npy", video.frames[:n])
-        np.save(tmp / "labels.npy", labels[:n].astype(np.int16))
+        np.save(tmp / FRAMES, video.frames[:n])
+        np.save(tmp / LABELS, labels[:n].astype(np.int16))
         if masks is not None:
-            np.save(tmp / "provided_masks.npy", masks)
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+            np.save(tmp / PROVIDED_MASKS, masks)
+        (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
     return meta
 
 
@@ -144,11 +124,11 @@ def ingest(params: IngestParams, out: Path, cache: Path | None = None) -> Ingest
         if rec.recording_id in todo:
             meta = ingest_recording(rec, params, root, folder, sources, params_digest)
         else:
-            meta = json.loads((folder / "meta.json").read_text())
+            meta = json.loads((folder / META).read_text())
         rows.append(_row(meta, rec, root, params.source))
     _remove_stale(out, {r.recording_id for r in dataset.recordings})
-    write_classes(out / "classes.csv", dataset.class_names)
-    write_csv(out / "recordings.csv", RECORDING_COLUMNS, ([row[c] for c in RECORDING_COLUMNS] for row in rows))
+    write_classes(out / CLASSES, dataset.class_names)
+    write_csv(out / INDEX, RECORDING_COLUMNS, ([row[c] for c in RECORDING_COLUMNS] for row in rows))
     return IngestResult(out, dataset.layout, len(rows), len(todo), len(rows) - len(todo),
                         sum(int(r["n_frames"]) for r in rows))
 
@@ -166,5 +146,5 @@ def _row(meta: dict, rec: SourceRecording, root: Path, source: str) -> dict:
 def _remove_stale(out: Path, keep: set[str]) -> None:
     """Drop recording folders from an earlier ingest whose recording left the dataset."""
     for folder in out.iterdir() if out.is_dir() else []:
-        if folder.is_dir() and folder.name not in keep and (folder / "meta.json").is_file():
+        if folder.is_dir() and folder.name not in keep and (folder / META).is_file():
             shutil.rmtree(folder)

@@ -1,4 +1,4 @@
-"""Named models: each a small factory with the paper's defaults, built with ``build(name, input_mode,
+"""The model zoo: named models, each a small factory with the paper's defaults, built with ``build(name, input_mode,
 num_classes, **overrides)``."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from torch import nn
 
 from mcat.errors import McatError
 from mcat.models.baselines import TCN, BiLSTM, FrameFeatureClassifier, MeanMLP, ProjectedTransformer
-from mcat.models.inputs import INPUT_MODES
 from mcat.models.mcat import MaskCrossAttentionTransformer
+from mcat.model_names import INPUT_MODES, MODEL_NAMES
 from mcat.models.vivit import ViViT
 
 PAPER_TRANSFORMER = {"d": 256, "heads": 8, "ffn": 1024, "depth": 4, "dropout": 0.1}
@@ -28,7 +28,11 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {}
 
 
-def register(name: str, summary: str, **defaults: Any) -> Callable:
+def zoo_model(name: str, summary: str, **defaults: Any) -> Callable:
+    """Register the decorated factory under ``name``, one of :data:`mcat.model_names.MODEL_NAMES`."""
+    if name not in MODEL_NAMES:
+        raise ValueError(f"add '{name}' to mcat.model_names.MODEL_NAMES before registering it")
+
     def decorate(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         MODELS[name] = ModelSpec(factory, defaults, summary)
         return factory
@@ -66,27 +70,27 @@ def from_config(config: dict[str, Any]) -> nn.Module:
     return build(options.pop("name"), options.pop("input_mode"), options.pop("num_classes"), **options)
 
 
-@register("mcat", "Mask Cross-Attention Transformer (the paper's model); fusion cross_attention|add|concat|none",
+@zoo_model("mcat", "Mask Cross-Attention Transformer (the paper's model); fusion cross_attention|add|concat|none",
           fusion="cross_attention", **PAPER_ENCODER, **PAPER_TRANSFORMER)
 def _mcat(**kw: Any) -> nn.Module:
     kw["channels"] = tuple(kw["channels"])
     return MaskCrossAttentionTransformer(**kw)
 
 
-@register("mlp", "frame features, temporal mean, 2-layer MLP", hidden=256, dropout=0.1, **PAPER_ENCODER)
+@zoo_model("mlp", "frame features, temporal mean, 2-layer MLP", hidden=256, dropout=0.1, **PAPER_ENCODER)
 def _mlp(*, num_classes: int, input_mode: str, channels, hidden: int, dropout: float) -> nn.Module:
     return FrameFeatureClassifier(num_classes=num_classes, input_mode=input_mode, channels=tuple(channels),
                                   temporal=MeanMLP(features=channels[-1], hidden=hidden, dropout=dropout))
 
 
-@register("lstm", "bidirectional LSTM (hidden 256) over frame features", hidden=256, layers=1, dropout=0.1,
+@zoo_model("lstm", "bidirectional LSTM (hidden 256) over frame features", hidden=256, layers=1, dropout=0.1,
           **PAPER_ENCODER)
 def _lstm(*, num_classes: int, input_mode: str, channels, hidden: int, layers: int, dropout: float) -> nn.Module:
     return FrameFeatureClassifier(num_classes=num_classes, input_mode=input_mode, channels=tuple(channels),
                                   temporal=BiLSTM(features=channels[-1], hidden=hidden, layers=layers, dropout=dropout))
 
 
-@register("tcn", "temporal convolutional network, kernel 3, dilations 1, 2, 4, 8", width=256, kernel=3,
+@zoo_model("tcn", "temporal convolutional network, kernel 3, dilations 1, 2, 4, 8", width=256, kernel=3,
           dilations=(1, 2, 4, 8), dropout=0.1, **PAPER_ENCODER)
 def _tcn(*, num_classes: int, input_mode: str, channels, width: int, kernel: int, dilations, dropout: float) -> nn.Module:
     return FrameFeatureClassifier(num_classes=num_classes, input_mode=input_mode, channels=tuple(channels),
@@ -94,7 +98,7 @@ def _tcn(*, num_classes: int, input_mode: str, channels, width: int, kernel: int
                                                dilations=tuple(dilations), dropout=dropout))
 
 
-@register("transformer", "temporal transformer over frame tokens", **PAPER_ENCODER, **PAPER_TRANSFORMER)
+@zoo_model("transformer", "temporal transformer over frame tokens", **PAPER_ENCODER, **PAPER_TRANSFORMER)
 def _transformer(*, num_classes: int, input_mode: str, channels, d: int, heads: int, ffn: int, depth: int,
                  dropout: float) -> nn.Module:
     temporal = ProjectedTransformer(features=channels[-1], d=d, heads=heads, ffn=ffn, depth=depth, dropout=dropout)
@@ -102,7 +106,7 @@ def _transformer(*, num_classes: int, input_mode: str, channels, d: int, heads: 
                                   temporal=temporal)
 
 
-@register("vivit", "ViViT: tubelet embedding, joint space-time attention", tubelet=(2, 16, 16),
+@zoo_model("vivit", "ViViT: tubelet embedding, joint space-time attention", tubelet=(2, 16, 16),
           **PAPER_TRANSFORMER)
 def _vivit(**kw: Any) -> nn.Module:
     kw["tubelet"] = tuple(kw["tubelet"])

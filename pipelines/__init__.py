@@ -1,1 +1,0 @@
-"""Kubeflow pipelines of mcat: :mod:`pipelines.training` is the DAG from a dataset to a registered model."""

@@ -1,0 +1,153 @@
+"""Params of the data stages: synth, ingest, masks, quality (validate), windows."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from mcat.classes import EXERCISES
+from mcat.config.base import Strict, ordered_range
+
+
+class DomainParams(Strict):
+    """How one recording domain executes reps (the speed shift lives here)."""
+
+    tempo: float = Field(gt=0, le=10, description="speed relative to the exercise's base (slow) tempo")
+    tempo_jitter: float = Field(ge=0, lt=1, description="relative std of each rep's duration")
+    rom: tuple[float, float] = Field(description="range of motion per rep, fraction of full, [low, high]")
+    skew: float = Field(ge=0, lt=0.5, description="max asymmetry between the down and up phase of a rep")
+
+    @field_validator("rom")
+    @classmethod
+    def _rom(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not (0 < v[0] <= 1 and 0 < v[1] <= 1):
+            raise ValueError(f"rom values must lie in (0, 1], got {list(v)}")
+        return ordered_range(v, "rom")
+
+
+class SplitParams(Strict):
+    recordings: int = Field(ge=0)
+    domain: str
+
+
+class SynthParams(Strict):
+    """The synthetic speed-shift dataset (``mcat synth``)."""
+
+    seed: int
+    fps: float = Field(gt=0, le=240)
+    width: int = Field(ge=32, le=1920)
+    height: int = Field(ge=32, le=1080)
+    splits: dict[str, SplitParams]
+    domains: dict[str, DomainParams]
+    exercises: list[str] = Field(min_length=1, description="exercise names; non_activity is always present")
+    sets_per_recording: int = Field(ge=1)
+    reps_per_set: tuple[int, int]
+    rest_seconds: tuple[float, float]
+    transition_seconds: float = Field(gt=0)
+    noise_std: float = Field(ge=0, le=64)
+    distractors: int = Field(ge=0, le=8)
+    lighting_drift: float = Field(ge=0, le=0.5)
+
+    @field_validator("reps_per_set")
+    @classmethod
+    def _reps(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] < 1:
+            raise ValueError(f"reps_per_set must be at least 1, got {list(v)}")
+        return ordered_range(v, "reps_per_set")
+
+    @field_validator("rest_seconds")
+    @classmethod
+    def _rest(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < 0:
+            raise ValueError(f"rest_seconds must be >= 0, got {list(v)}")
+        return ordered_range(v, "rest_seconds")
+
+    @field_validator("exercises")
+    @classmethod
+    def _exercises(cls, v: list[str]) -> list[str]:
+        unknown = [name for name in v if name not in EXERCISES]
+        if unknown:
+            raise ValueError(f"unknown exercises {unknown}; known: {sorted(EXERCISES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _split_domains(self) -> "SynthParams":
+        for split, sp in self.splits.items():
+            if sp.domain not in self.domains:
+                raise ValueError(f"splits.{split}.domain '{sp.domain}' is not one of domains {sorted(self.domains)}")
+        return self
+
+
+class MmfitParams(Strict):
+    frame_index: Literal["pose", "video"] = Field(
+        description="pose: label frame numbers are the camera frame ids in wNN_pose_2d.npy[0, :, 0] "
+        "(row i = video frame i); video: they are video frame positions"
+    )
+    video_glob: str = Field(min_length=1, description="the workout's video inside wNN/, e.g. '*.mp4'")
+
+
+class IngestParams(Strict):
+    """Reading a dataset into the frame store (``mcat ingest``)."""
+
+    source: str = Field(min_length=1, description="dataset root: a local path or s3://bucket/prefix")
+    layout: Literal["auto", "framewise", "mmfit"]
+    resolution: int = Field(ge=16, le=1024)
+    allow_trim: int = Field(ge=0, description="max frames by which labels and video may differ (trimmed)")
+    mmfit: MmfitParams
+
+
+class SelfieParams(Strict):
+    model: str = Field(min_length=1, description="MediaPipe selfie segmentation .tflite file")
+    threshold: float = Field(gt=0, lt=1, description="person probability above which a pixel is person")
+
+
+class BackgroundParams(Strict):
+    method: Literal["mog2", "knn"]
+    history: int = Field(ge=1, description="frames the background model remembers")
+    var_threshold: float = Field(gt=0, description="MOG2 distance threshold")
+    learning_rate: float = Field(ge=-1, le=1, description="-1: OpenCV's automatic rate")
+    open_px: int = Field(ge=1, description="morphological opening kernel (removes specks)")
+    close_px: int = Field(ge=1, description="morphological closing kernel (fills holes)")
+    min_area: float = Field(ge=0, lt=1, description="drop blobs smaller than this share of the frame")
+
+
+class YoloParams(Strict):
+    weights: str = Field(min_length=1, description="a .pt path or an ultralytics name (downloaded when online); "
+                         "a .yaml builds an untrained model (tests)")
+    confidence: float = Field(ge=0, le=1)
+    imgsz: int = Field(ge=32, le=2048)
+    instance: Literal["largest", "track", "union"] = Field(
+        description="largest: the biggest person; track: the person overlapping the previous mask most "
+        "(largest when there is none); union: every person")
+    max_persons: int = Field(ge=1, description="most confident person instances kept per frame for the rule")
+    device: Literal["auto", "cpu", "cuda"]
+    half: bool = Field(description="fp16 inference on CUDA")
+
+
+class QualityParams(Strict):
+    """The data-quality gate of ``mcat validate`` (paper, MM-Fit: 18.3% mean coverage, 2.1% empty masks)."""
+
+    coverage_min: float = Field(ge=0, le=1)
+    coverage_max: float = Field(ge=0, le=1)
+    empty_ratio_max: float = Field(ge=0, le=1)
+    flicker_max: float = Field(ge=0, le=1)
+
+
+class MasksParams(Strict):
+    """Person masks (``mcat masks``)."""
+
+    backend: Literal["provided", "selfie", "background", "yolo"]
+    batch_size: int = Field(ge=1, description="frames per segmentation call")
+    shards: int = Field(ge=1, description="groups of recordings segmented in parallel (Kubeflow ParallelFor tasks)")
+    overlay_frames: int = Field(ge=0, description="frames drawn in each recording's overlay PNG")
+    selfie: SelfieParams
+    background: BackgroundParams
+    yolo: YoloParams
+
+
+class WindowsParams(Strict):
+    """Sliding windows over recordings (``mcat windows``)."""
+
+    T: int = Field(ge=2, le=1024, description="frames per window")
+    stride: int = Field(ge=1, description="frames between window starts")

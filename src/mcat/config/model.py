@@ -1,0 +1,107 @@
+"""Params of the model stages: train (with augmentation), evaluate, experiments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, field_validator
+
+from mcat.config.base import Strict, ordered_range, positive_range
+from mcat.model_names import MODEL_NAMES
+
+
+def _known_model(name: str) -> str:
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model '{name}'; choose one of {', '.join(MODEL_NAMES)}")
+    return name
+
+
+ModelName = Annotated[str, AfterValidator(_known_model)]
+InputMode = Literal["raw", "both", "mask"]
+
+
+class AugmentParams(Strict):
+    """Clip-consistent augmentation: one draw per clip, applied to every frame (geometry to both channels)."""
+
+    hflip_p: float = Field(ge=0, le=1)
+    crop_scale: tuple[float, float] = Field(description="random resized crop: area share, [low, high] in (0, 1]")
+    crop_ratio: tuple[float, float] = Field(description="random resized crop: aspect ratio, [low, high]")
+    brightness: tuple[float, float] = Field(description="gray only: multiply by a factor from [low, high]")
+    contrast: tuple[float, float] = Field(description="gray only: scale around the clip mean by [low, high]")
+
+    @field_validator("crop_scale")
+    @classmethod
+    def _scale(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[1] > 1:
+            raise ValueError(f"crop_scale cannot exceed 1, got {list(v)}")
+        return positive_range(v, "crop_scale")
+
+    @field_validator("crop_ratio", "brightness", "contrast")
+    @classmethod
+    def _ranges(cls, v: tuple[float, float], info) -> tuple[float, float]:
+        return positive_range(v, info.field_name)
+
+
+class TrainParams(Strict):
+    """Training (``mcat train``); the defaults are section 4.2 of the paper."""
+
+    model: ModelName
+    input_mode: InputMode
+    model_options: dict[str, Any] = Field(description="overrides of the model's defaults, e.g. {fusion: concat}")
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    betas: tuple[float, float]
+    class_weight_beta: float = Field(ge=0, lt=1, description="effective-number beta; 0 gives uniform weights")
+    augment: AugmentParams
+    seed: int
+    device: Literal["auto", "cpu", "cuda"]
+    workers: int = Field(ge=0, description="DataLoader worker processes")
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(0 <= b < 1 for b in v):
+            raise ValueError(f"betas must lie in [0, 1), got {list(v)}")
+        return v
+
+
+class EvaluateParams(Strict):
+    """Evaluation (``mcat evaluate``)."""
+
+    splits: list[str] = Field(min_length=1, description="splits to score, e.g. [val, test]")
+    batch_size: int = Field(ge=1)
+
+
+
+class ExperimentRun(Strict):
+    """One row of the experiment matrix: a model on the same windows."""
+
+    model: ModelName
+    input_mode: InputMode
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 0
+
+
+class ExperimentsParams(Strict):
+    """The experiment matrix (``mcat experiments``)."""
+
+    runs: list[ExperimentRun] = Field(min_length=1)
+
+
+class SpeedtestParams(Strict):
+    """The speed stress test (``mcat speedtest``): recordings played faster or slower, then scored."""
+
+    splits: list[str] = Field(min_length=1, description="splits whose recordings are played, e.g. [test]")
+    factors: list[float] = Field(min_length=1, description="speed factors, ascending: 2 = twice as fast")
+    batch_size: int = Field(ge=1)
+
+    @field_validator("factors")
+    @classmethod
+    def _factors(cls, v: list[float]) -> list[float]:
+        if any(not f > 0 for f in v):
+            raise ValueError(f"every speed factor must be > 0 (2 plays a recording twice as fast), got {v}")
+        if v != sorted(set(v)):
+            raise ValueError(f"speed factors must be distinct and ascending, got {v}")
+        return v

@@ -1,0 +1,34 @@
+"""Params of the operations around the model: MLflow tracking, the registry, prediction."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mcat.config.base import Strict
+
+
+class MlflowParams(Strict):
+    """Tracking; the server comes from MLFLOW_TRACKING_URI (default: sqlite:///mlflow.db in the project)."""
+
+    experiment: str = Field(min_length=1)
+
+
+class RegistryParams(Strict):
+    """The MLflow model registry (``mcat register``, ``mcat promote``)."""
+
+    model_name: str = Field(min_length=1)
+    register_min_test_macro_f1: float = Field(ge=0, le=1, description="gate: register only at this macro-F1 on "
+                                              "the fast split or above")
+    min_test_macro_f1: float = Field(ge=0, le=1, description="gate: the challenger's macro-F1 on the fast split")
+    min_improvement: float = Field(ge=-1, le=1, description="gate: macro-F1 over the champion, same data")
+
+
+class PredictParams(Strict):
+    """Prediction on new videos (``mcat predict``)."""
+
+    mask_backend: Literal["selfie", "background", "yolo"] = Field(
+        description="masks for new videos (settings under masks.<backend>); no dataset masks exist for them")
+    batch_size: int = Field(ge=1, description="windows per forward pass")
+    min_segment_seconds: float = Field(ge=0, description="shorter runs of one class merge into their neighbours")

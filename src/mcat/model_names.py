@@ -1,0 +1,10 @@
+"""The model zoo's names, torch-free (outside the torch-importing ``mcat.models`` package): params are
+validated against them without building, or importing, a model.
+
+:mod:`mcat.models.zoo` registers one factory under each of :data:`MODEL_NAMES` and refuses any other name,
+so this tuple is the one list of models (as ``timm.list_models()`` is timm's).
+"""
+
+MODEL_NAMES = ("mcat", "mlp", "lstm", "tcn", "transformer", "vivit")
+INPUT_MODES = ("raw", "both", "mask")
+FUSIONS = ("cross_attention", "add", "concat", "none")

@@ -1,0 +1,60 @@
+"""Playing a stored recording at another speed by resampling it in time.
+
+A recording played ``factor`` times faster keeps the frame positions ``round(k * factor)`` for k = 0, 1, ...
+(round half up), so frames, masks and labels stay aligned: a label follows its frame. ``factor`` < 1 repeats
+frames (slower), ``factor`` > 1 skips them (faster).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from mcat.data.store import MaskStore, Store
+from mcat.data.windowing import window_labels, window_starts
+
+
+def speed_positions(n_frames: int, factor: float) -> np.ndarray:
+    """The source frame of each frame of the recording played ``factor`` times faster: int64 [M],
+    ``M ≈ n_frames / factor``, every position < ``n_frames``."""
+    if not factor > 0:
+        raise ValueError(f"a speed factor must be positive, got {factor}")
+    return np.floor(np.arange(0, n_frames - 0.5, factor) + 0.5).astype(np.int64)
+
+
+class ResampledWindows(Dataset):
+    """The windows of recordings played ``factor`` times faster, cut exactly as ``mcat windows`` cuts them.
+
+    Item: (clip uint8 [2, T, R, R] — gray frames, masks — and the centre frame's label).
+
+    Args:
+        store, masks: the frame and mask stores.
+        recording_ids: the recordings to play.
+        factor: the speed factor (> 0).
+        T, stride: the window length and step (the model's :class:`~mcat.modelfile.Preprocessing`).
+    """
+
+    def __init__(self, store: Store, masks: MaskStore, recording_ids: list[str], factor: float, T: int, stride: int):
+        self.store, self.masks, self.T = store, masks, T
+        self.positions: list[np.ndarray] = []
+        index, labels = [], []
+        for r, rid in enumerate(recording_ids):
+            positions = speed_positions(len(store.labels(rid)), factor)
+            starts = window_starts(len(positions), T, stride)
+            self.positions.append(positions)
+            index += [(r, int(s)) for s in starts]
+            labels.append(window_labels(np.asarray(store.labels(rid))[positions], starts, T))
+        self.recording_ids = list(recording_ids)
+        self.index = index
+        self.labels = np.concatenate(labels) if labels else np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        r, start = self.index[i]
+        rid = self.recording_ids[r]
+        frames = self.positions[r][start:start + self.T]
+        clip = np.stack([self.store.frames(rid)[frames], self.masks.masks(rid)[frames]])
+        return torch.from_numpy(clip), int(self.labels[i])

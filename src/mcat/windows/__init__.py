@@ -1,0 +1,1 @@
+"""``mcat windows``: the sliding-window index over the frame store, one CSV per split."""

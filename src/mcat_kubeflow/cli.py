@@ -1,0 +1,27 @@
+"""``mcat pipeline compile|submit|run-local``: the CLI's hand-over to the Kubeflow shell."""
+
+from __future__ import annotations
+
+import argparse
+
+from mcat.config import Params
+from mcat.errors import McatError
+from mcat_kubeflow import run
+
+
+def run_pipeline_command(params: Params, args: argparse.Namespace) -> None:
+    if args.action == "compile":
+        out = run.compile_pipeline(params, args.package, args.image, args.secret or None)
+        print(f"compiled the mcat-training pipeline (image {args.image}) -> {out}; "
+              f"submit it with: mcat pipeline submit --host URL")
+    elif args.action == "submit":
+        if not args.host:
+            raise McatError("submit needs --host: the Kubeflow Pipelines API URL (e.g. http://localhost:8080)")
+        arguments = {"mask_shards": args.shards} if args.shards else {}
+        run_id = run.submit(args.package, args.host, args.experiment, args.run_name, arguments)
+        print(f"created run {run_id} in experiment '{args.experiment}' on {args.host}")
+    else:
+        result = run.run_local(params, args.root, shards=args.shards)
+        registered = (f"registered version {result.registered_version}" if result.registered_version
+                      else "not registered (the registration gate refused it: see the register task's output)")
+        print(f"local run done: test macro-F1 {result.test_macro_f1:.3f}, {registered}; outputs under {result.root}")

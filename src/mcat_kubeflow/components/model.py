@@ -1,0 +1,66 @@
+"""The model stages as Kubeflow component bodies: train, evaluate (Metrics and a ClassificationMetrics
+confusion matrix for the Kubeflow UI), speedtest, register. MLflow and S3 settings come from the pod's env."""
+
+from kfp.dsl import Artifact, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
+
+
+def train(params: str, windows: Input[Dataset], store: Input[Dataset], masks: Input[Dataset], model: Output[Model]):
+    """Train (tracked in MLflow); ``model`` is the training folder: model.pt, history.csv, checkpoints/."""
+    from mcat.config import Params
+    from mcat.train.stage import train
+
+    p = Params.model_validate_json(params)
+    result = train(p.train, windows.path, store.path, masks.path, model.path, tracking=p.mlflow)
+    model.metadata.update({"best_val_macro_f1": result.best_val_macro_f1, "mlflow_run_id": result.run_id or ""})
+
+
+def evaluate(params: str, model: Input[Model], windows: Input[Dataset], store: Input[Dataset],
+             masks: Input[Dataset], reports: Output[Artifact], metrics: Output[Metrics],
+             confusion: Output[ClassificationMetrics]) -> float:
+    """Scores per split; returns the macro-F1 of the split the registry judges models on (nan if not scored)."""
+    from pathlib import Path
+
+    from mcat.config import Params
+    from mcat.evaluate.stage import evaluate
+    from mcat.registry.gates import GATE_SPLIT
+    from mcat.registry.stage import metric_tags
+
+    p = Params.model_validate_json(params)
+    result = evaluate(p.evaluate, Path(model.path) / "model.pt", windows.path, store.path, masks.path, reports.path,
+                      device=p.train.device, tracking=p.mlflow)
+    for key, value in metric_tags(result.metrics).items():
+        metrics.log_metric(key.replace(".", "_"), float(value))
+    if GATE_SPLIT in result.detail:
+        confusion.log_confusion_matrix(list(result.detail[GATE_SPLIT]["per_class"]), result.detail[GATE_SPLIT]["confusion"])
+    return float(result.metrics.get(GATE_SPLIT, {}).get("macro_f1", "nan"))
+
+
+def speedtest(params: str, model: Input[Model], store: Input[Dataset], masks: Input[Dataset], speed: Output[Artifact],
+              metrics: Output[Metrics]):
+    """The speed stress test: the curve (JSON, CSV, PNG) and its summary as Kubeflow metrics."""
+    from pathlib import Path
+
+    from mcat.config import Params
+    from mcat.speedtest.stage import speedtest
+
+    p = Params.model_validate_json(params)
+    result = speedtest(p.speedtest, Path(model.path) / "model.pt", store.path, masks.path, speed.path,
+                       device=p.train.device, tracking=p.mlflow)
+    for split, summary in result.summary.items():
+        for key, value in summary.items():
+            metrics.log_metric(f"{split}_{key}", float(value))
+    print(result.table)
+
+
+def register(params: str, model: Input[Model], reports: Input[Artifact]) -> str:
+    """A new version of ``registry.model_name`` with the alias ``challenger`` when the registration gate passes;
+    returns the version ('' when refused, with the reasons in the log)."""
+    from pathlib import Path
+
+    from mcat.config import Params
+    from mcat.registry.stage import register
+
+    p = Params.model_validate_json(params)
+    result = register(p.registry, Path(model.path) / "model.pt", Path(reports.path) / "metrics.json", tracking=p.mlflow)
+    print(result.record())
+    return result.version or ""
