@@ -1,8 +1,11 @@
 import csv
+import math
+
+import pytest
 
 from mlflow.tracking import MlflowClient
 
-from mcat.experiments import markdown_table, run_experiments
+from mcat.experiments import markdown_table, mean_ci95, run_experiments, summarise_runs
 
 from conftest import tiny_params
 
@@ -19,15 +22,21 @@ def test_matrix_of_runs_on_the_same_windows_makes_a_linked_table(mlflow_env, tmp
         run = client.get_run(row["mlflow_run"])
         assert run.data.params["train.model"] == row["model"]
         assert float(row["test_macro_f1"]) == round(run.data.metrics["test_macro_f1"], 4)
-    assert rows[0]["paper_test_accuracy"] == "85.5"  # MCAT-BOTH in the paper's Table 2
+    assert all(0 <= float(row["speed_worst_macro_f1"]) <= 1 for row in rows)
+    assert (tmp_path / "reports" / "summary.csv").read_text().count("\n") == 3
     assert result.markdown.count("\n") == 4 and "| mcat | BOTH | – |" in result.markdown
     for name in ("mcat-both", "tcn-mask-width32"):
         assert (tmp_path / "reports" / name / "metrics.json").is_file()
 
 
-def test_markdown_shows_missing_values_as_dashes():
-    row = {"model": "mlp", "input": "RAW", "options": "", "params_M": 0.04, "val_accuracy": 0.5, "test_accuracy": 0.25,
-           "paper_test_accuracy": None, "paper_test_macro_f1": None, "paper_test_macro_roc_auc": None,
-           "wall_s": 1.0, "train_clips_per_s": 2.0, "mlflow_run": ""}
-    line = markdown_table([row]).splitlines()[2]
-    assert "| 50.0 | – | – | 25.0 | – | – | – | – | – |" in line
+def test_seeds_give_a_mean_and_a_t_interval():
+    assert mean_ci95([0.5, 0.6, 0.7]) == pytest.approx((0.6, 4.302653 * 0.1 / 3 ** 0.5))
+    mean, ci = mean_ci95([0.5])
+    assert mean == 0.5 and math.isnan(ci)
+    rows = [{"config": "mcat-both", "model": "mcat", "input": "BOTH", "options": "", "tempo": "", "params_M": 1.0,
+             "test_macro_f1": f1, "seed": s} for s, f1 in enumerate((0.5, 0.6, 0.7))]
+    [summary] = summarise_runs(rows)
+    assert summary["seeds"] == 3 and summary["test_macro_f1_mean"] == pytest.approx(0.6)
+    assert summary["paper_test_macro_f1"] == 81.5  # MCAT-BOTH in the paper's Table 2
+    line = markdown_table([summary]).splitlines()[2]
+    assert "| 60.0 ± 24.8 |" in line and "| – |" in line  # measured F1 with its interval; missing values as dashes

@@ -1,15 +1,25 @@
-"""``mcat experiments``: a list of (model, input mode, options, seed) trained and evaluated on the same
-windows, written as a table in the layout of the paper's Tables 2–4, each row linked to its MLflow run."""
+"""``mcat experiments``: a matrix of (model, input mode, options, tempo augmentation) trained and evaluated on
+the same windows once per seed, each run also put through the speed stress test, and written as tables in the
+layout of the paper's Tables 2–4: one row per run (``table.csv``, linked to its MLflow run) and one row per
+configuration with the mean and the 95% confidence interval over seeds (``summary.csv``, ``table.md``).
+
+The interval is Student's t over seeds: it measures how much a result moves with the training seed on this
+test set, not how it would move on other test recordings (the test split must be large enough for that).
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from mcat.atomic import write_csv, write_text
 from mcat.config import ExperimentRun, MlflowParams, Params
 from mcat.evaluate.stage import evaluate
+from mcat.speedtest.stage import speedtest
 from mcat.train.stage import train
 
 # The paper's figures on its fast (test) executions — Table 2, and Tables 3–4 for the ablations — as
@@ -28,14 +38,18 @@ PAPER = {
     ("mcat", "both", "depth=6"): (85.2, 81.1, None), ("mcat", "both", "depth=8"): (84.8, 80.5, None),
 }
 
-COLUMNS = ["run", "model", "input", "options", "seed", "params_M", "val_accuracy", "val_macro_f1", "val_macro_roc_auc",
-           "test_accuracy", "test_macro_f1", "test_macro_roc_auc", "paper_test_accuracy", "paper_test_macro_f1",
-           "paper_test_macro_roc_auc", "wall_s", "train_clips_per_s", "mlflow_run"]
+SCORES = ("accuracy", "macro_f1", "macro_roc_auc")
+SPEED = ("worst_macro_f1", "macro_f1_auc")
+COLUMNS = ["run", "config", "model", "input", "options", "tempo", "seed", "params_M",
+           *(f"{split}_{k}" for split in ("val", "test") for k in SCORES), *(f"speed_{k}" for k in SPEED),
+           "speed_curve", "wall_s", "train_clips_per_s", "mlflow_run"]
+MEASURES = [*(f"{split}_{k}" for split in ("val", "test") for k in SCORES), *(f"speed_{k}" for k in SPEED)]
 
 
 @dataclass(frozen=True)
 class ExperimentsResult:
-    rows: list[dict]
+    rows: list[dict]  # one per run (configuration × seed)
+    summary: list[dict]  # one per configuration: <measure>_mean, <measure>_ci95, seeds
     table: Path
     markdown: str
 
@@ -44,56 +58,110 @@ def options_text(run: ExperimentRun) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(run.model_options.items()))
 
 
-def run_name(run: ExperimentRun) -> str:
+def tempo_text(run: ExperimentRun) -> str:
+    return "" if run.tempo is None else f"{run.tempo[0]:g}-{run.tempo[1]:g}"
+
+
+def config_name(run: ExperimentRun) -> str:
     parts = [run.model, run.input_mode, *(f"{k}{v}" for k, v in sorted(run.model_options.items()))]
-    return "-".join(parts) + (f"-seed{run.seed}" if run.seed else "")
+    return "-".join(parts) + (f"-tempo{tempo_text(run)}" if run.tempo else "")
+
+
+def run_name(run: ExperimentRun, seed: int) -> str:
+    return config_name(run) + (f"-seed{seed}" if seed else "")
+
+
+def mean_ci95(values: list[float]) -> tuple[float, float]:
+    """The mean and the half-width of its 95% Student-t interval (nan for a single value)."""
+    from scipy.stats import t as student
+
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], float)
+    if not len(x):
+        return math.nan, math.nan
+    if len(x) < 2:
+        return float(x.mean()), math.nan
+    return float(x.mean()), float(student.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
 
 
 def run_experiments(params: Params, windows: Path, store: Path, masks: Path, models: Path, reports: Path, *,
                     tracking: MlflowParams | None = None) -> ExperimentsResult:
-    """Train and evaluate every run of ``params.experiments`` (models under ``models/<run>``, reports under
-    ``reports/<run>``), then write ``reports/table.md`` and ``reports/table.csv``."""
+    """Train, evaluate and speed-test every run of ``params.experiments`` with every seed (models under
+    ``models/<run>``, reports under ``reports/<run>``), then write ``table.csv``, ``summary.csv`` and
+    ``table.md`` into ``reports``."""
     rows = []
     for run in params.experiments.runs:
-        name = run_name(run)
-        train_params = params.train.model_copy(update={"model": run.model, "input_mode": run.input_mode,
-                                                       "model_options": run.model_options, "seed": run.seed})
-        start = time.perf_counter()
-        result = train(train_params, windows, store, masks, Path(models) / name, tracking=tracking)
-        scores = evaluate(params.evaluate, result.model_path, windows, store, masks, Path(reports) / name,
-                          device=params.train.device, tracking=tracking).metrics
-        paper = PAPER.get((run.model, run.input_mode, options_text(run)), (None, None, None))
-        rows.append({
-            "run": name, "model": run.model, "input": run.input_mode.upper(), "options": options_text(run),
-            "seed": run.seed, "params_M": round(result.parameters / 1e6, 2),
-            **{f"{split}_{k}": round(scores[split][k], 4) for split in ("val", "test") if split in scores
-               for k in ("accuracy", "macro_f1", "macro_roc_auc")},
-            **{f"paper_test_{k}": v for k, v in zip(("accuracy", "macro_f1", "macro_roc_auc"), paper)},
-            "wall_s": round(time.perf_counter() - start, 1), "train_clips_per_s": round(result.clips_per_second, 1),
-            "mlflow_run": result.run_id or "",
-        })
+        for seed in params.experiments.seeds:
+            name = run_name(run, seed)
+            augment = params.train.augment if run.tempo is None else \
+                params.train.augment.model_copy(update={"tempo": run.tempo})
+            train_params = params.train.model_copy(update={"model": run.model, "input_mode": run.input_mode,
+                                                           "model_options": run.model_options, "seed": seed,
+                                                           "augment": augment})
+            start = time.perf_counter()
+            result = train(train_params, windows, store, masks, Path(models) / name, tracking=tracking)
+            scores = evaluate(params.evaluate, result.model_path, windows, store, masks, Path(reports) / name,
+                              device=params.train.device, tracking=tracking).metrics
+            speed = speedtest(params.speedtest, result.model_path, store, masks, Path(reports) / name / "speed",
+                              device=params.train.device, tracking=tracking)
+            first = params.speedtest.splits[0]
+            rows.append({
+                "run": name, "config": config_name(run), "model": run.model, "input": run.input_mode.upper(),
+                "options": options_text(run), "tempo": tempo_text(run), "seed": seed,
+                "params_M": round(result.parameters / 1e6, 2),
+                **{f"{split}_{k}": round(scores[split][k], 4) for split in ("val", "test") if split in scores
+                   for k in SCORES},
+                **{f"speed_{k}": round(speed.summary[first][k], 4) for k in SPEED},
+                "speed_curve": " ".join(f"{r['factor']:g}x:{r['macro_f1']:.3f}" for r in speed.curve[first]
+                                        if not r.get("skipped")),
+                "wall_s": round(time.perf_counter() - start, 1),
+                "train_clips_per_s": round(result.clips_per_second, 1), "mlflow_run": result.run_id or "",
+            })
+    summary = summarise_runs(rows)
     reports = Path(reports)
     write_csv(reports / "table.csv", COLUMNS, ([row.get(c, "") for c in COLUMNS] for row in rows))
-    markdown = markdown_table(rows)
+    summary_columns = list(summary[0])
+    write_csv(reports / "summary.csv", summary_columns, ([row[c] for c in summary_columns] for row in summary))
+    markdown = markdown_table(summary)
     write_text(reports / "table.md", markdown)
-    return ExperimentsResult(rows, reports / "table.md", markdown)
+    return ExperimentsResult(rows, summary, reports / "table.md", markdown)
 
 
-def _pct(value) -> str:
-    return "–" if value in (None, "") else f"{100 * value:.1f}"
+def summarise_runs(rows: list[dict]) -> list[dict]:
+    """One row per configuration, in first-seen order: its description, the seeds, the paper's figures, and
+    ``<measure>_mean`` / ``<measure>_ci95`` of every measure over the seeds."""
+    configs: dict[str, list[dict]] = {}
+    for row in rows:
+        configs.setdefault(row["config"], []).append(row)
+    out = []
+    for name, runs in configs.items():
+        first = runs[0]
+        paper = PAPER.get((first["model"], first["input"].lower(), first["options"]), (None, None, None))
+        summary = {"config": name, **{k: first[k] for k in ("model", "input", "options", "tempo", "params_M")},
+                   "seeds": len(runs), **{f"paper_test_{k}": v for k, v in zip(SCORES, paper)}}
+        for measure in MEASURES:
+            summary[f"{measure}_mean"], summary[f"{measure}_ci95"] = mean_ci95([r.get(measure) for r in runs])
+        out.append(summary)
+    return out
 
 
-def markdown_table(rows: list[dict]) -> str:
-    """Accuracy, macro-F1 and macro ROC-AUC in percent: ours on val (slow) and test (fast), the paper's."""
-    lines = ["| Model | Input | Options | Params | Val Acc | Val F1 | Val AUC | Test Acc | Test F1 | Test AUC "
-             "| Paper Acc | Paper F1 | Paper AUC | Wall s | Clips/s | MLflow run |",
-             "|" + "---|" * 16]
-    for r in rows:
-        paper = [("–" if r[f"paper_test_{k}"] is None else f"{r[f'paper_test_{k}']:.1f}")
-                 for k in ("accuracy", "macro_f1", "macro_roc_auc")]
+def _pm(row: dict, measure: str) -> str:
+    mean, ci = row.get(f"{measure}_mean"), row.get(f"{measure}_ci95")
+    if mean is None or not math.isfinite(mean):
+        return "–"
+    return f"{100 * mean:.1f}" + ("" if ci is None or not math.isfinite(ci) else f" ± {100 * ci:.1f}")
+
+
+def markdown_table(summary: list[dict]) -> str:
+    """Per configuration, in percent, mean ± 95% CI over seeds: val (slow) and test (fast) accuracy, macro-F1
+    and macro-AUC, the speed test's worst macro-F1 and area under F1 over log(speed); the paper's figures."""
+    lines = ["| Model | Input | Options | Tempo aug. | Seeds | Val F1 | Test Acc | Test F1 | Test AUC "
+             "| Speed worst F1 | Speed F1 area | Paper Acc | Paper F1 | Paper AUC |",
+             "|" + "---|" * 14]
+    for r in summary:
+        paper = ["–" if r[f"paper_test_{k}"] is None else f"{r[f'paper_test_{k}']:.1f}" for k in SCORES]
         lines.append(
-            f"| {r['model']} | {r['input']} | {r['options'] or '–'} | {r['params_M']} M "
-            f"| {_pct(r.get('val_accuracy'))} | {_pct(r.get('val_macro_f1'))} | {_pct(r.get('val_macro_roc_auc'))} "
-            f"| {_pct(r.get('test_accuracy'))} | {_pct(r.get('test_macro_f1'))} | {_pct(r.get('test_macro_roc_auc'))} "
-            f"| {' | '.join(paper)} | {r['wall_s']} | {r['train_clips_per_s']} | {r['mlflow_run'] or '–'} |")
+            f"| {r['model']} | {r['input']} | {r['options'] or '–'} | {r['tempo'] or 'off'} | {r['seeds']} "
+            f"| {_pm(r, 'val_macro_f1')} | {_pm(r, 'test_accuracy')} | {_pm(r, 'test_macro_f1')} "
+            f"| {_pm(r, 'test_macro_roc_auc')} | {_pm(r, 'speed_worst_macro_f1')} | {_pm(r, 'speed_macro_f1_auc')} "
+            f"| {' | '.join(paper)} |")
     return "\n".join(lines) + "\n"

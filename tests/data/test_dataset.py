@@ -31,3 +31,27 @@ def test_dataloader_with_workers_batches_every_window(tmp_path, tiny_store):
         assert clips.shape[1:3] == (2, 8) and clips.dtype == torch.uint8 and labels.dtype == torch.int64
         seen += len(labels)
     assert seen == len(ds)
+
+
+def test_tempo_windows_are_exact_and_seeded(tiny_windows):
+    from mcat.data.windowing import tempo_window
+
+    assert tempo_window(centre=50, n_frames=100, T=4, factor=2).tolist() == [46, 48, 50, 52]
+    assert tempo_window(centre=50, n_frames=100, T=4, factor=0.5).tolist() == [49, 50, 50, 51]  # round half up
+    assert tempo_window(centre=2, n_frames=100, T=4, factor=3).tolist() == [0, 3, 6, 9]  # shifted inside
+    assert tempo_window(centre=98, n_frames=100, T=4, factor=3).tolist() == [90, 93, 96, 99]
+    plain = WindowDataset(*tiny_windows[:1], "train", *tiny_windows[1:])
+    fast = WindowDataset(*tiny_windows[:1], "train", *tiny_windows[1:], tempo=(2.0, 2.0))
+    i = len(fast) // 2
+    clip, label = fast[i]
+    s, T = int(fast.starts[i]), fast.T
+    frames = np.asarray(fast.store.frames(fast.recording_ids[fast.recording[i]]))
+    np.testing.assert_array_equal(clip[0].numpy(), frames[tempo_window(s + T // 2, len(frames), T, 2.0)])
+    assert label == plain[i][1]  # centred on the same frame, so the same label
+    ranged = WindowDataset(*tiny_windows[:1], "train", *tiny_windows[1:], tempo=(0.8, 3.0))
+    ranged.set_epoch(0, 1)
+    first = ranged[i][0]
+    ranged.set_epoch(0, 2)
+    assert not torch.equal(first, ranged[i][0]) or not torch.equal(first, ranged[i + 1][0])
+    ranged.set_epoch(0, 1)
+    assert torch.equal(first, ranged[i][0])

@@ -4,9 +4,9 @@ from mcat.config import AugmentParams
 from mcat.train.augment import augment, to_float
 
 PAPER = AugmentParams(hflip_p=0.5, crop_scale=(0.8, 1.0), crop_ratio=(0.9, 1.1), brightness=(0.8, 1.2),
-                      contrast=(0.8, 1.2))
+                      contrast=(0.8, 1.2), tempo=(1.0, 1.0))
 NONE = AugmentParams(hflip_p=0.0, crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0), brightness=(1.0, 1.0),
-                     contrast=(1.0, 1.0))
+                     contrast=(1.0, 1.0), tempo=(1.0, 1.0))
 
 
 def silhouette_clips(batch=8, t=6, size=40, seed=0) -> torch.Tensor:

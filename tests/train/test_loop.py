@@ -75,3 +75,16 @@ def test_the_training_core_imports_without_the_mlops_stack():
     code = ("import sys, mcat.train.loop, mcat.modelfile, mcat.inference; heavy = {'mlflow', 'kfp', 'ultralytics', "
             "'great_expectations', 'boto3', 'cv2', 'sklearn', 'matplotlib'} & set(sys.modules); assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_speed_invariant_training_resumes_bit_for_bit(tmp_path, tiny_windows):
+    params = tiny_params("train.epochs=3", "train.augment.tempo=[0.8, 3.0]")
+    whole = fit(params.train, *tiny_windows, tmp_path / "whole")
+    with pytest.raises(Crash):
+        fit(params.train, *tiny_windows, tmp_path / "resumed", on_epoch_end=crash_after(1))
+    resumed = fit(params.train, *tiny_windows, tmp_path / "resumed")
+    assert resumed.resumed_from_epoch == 1
+    expected = torch.load(tmp_path / "whole" / "model.pt", weights_only=True)["state_dict"]
+    got = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(expected[name], got[name]) for name in expected)
+    assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in whole.history]

@@ -28,6 +28,8 @@ class AugmentParams(Strict):
     crop_ratio: tuple[float, float] = Field(description="random resized crop: aspect ratio, [low, high]")
     brightness: tuple[float, float] = Field(description="gray only: multiply by a factor from [low, high]")
     contrast: tuple[float, float] = Field(description="gray only: scale around the clip mean by [low, high]")
+    tempo: tuple[float, float] = Field(description="speed-invariant training: each clip played at a speed factor "
+                                       "drawn log-uniformly from [low, high]; [1, 1] = off")
 
     @field_validator("crop_scale")
     @classmethod
@@ -36,7 +38,7 @@ class AugmentParams(Strict):
             raise ValueError(f"crop_scale cannot exceed 1, got {list(v)}")
         return positive_range(v, "crop_scale")
 
-    @field_validator("crop_ratio", "brightness", "contrast")
+    @field_validator("crop_ratio", "brightness", "contrast", "tempo")
     @classmethod
     def _ranges(cls, v: tuple[float, float], info) -> tuple[float, float]:
         return positive_range(v, info.field_name)
@@ -76,18 +78,26 @@ class EvaluateParams(Strict):
 
 
 class ExperimentRun(Strict):
-    """One row of the experiment matrix: a model on the same windows."""
+    """One configuration of the experiment matrix: a model on the same windows, trained once per seed."""
 
     model: ModelName
     input_mode: InputMode
     model_options: dict[str, Any] = Field(default_factory=dict)
-    seed: int = 0
+    tempo: tuple[float, float] | None = Field(default=None, description="train.augment.tempo for this run "
+                                              "(None: the params' own)")
+
+    @field_validator("tempo")
+    @classmethod
+    def _tempo(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        return None if v is None else positive_range(v, "tempo")
 
 
 class ExperimentsParams(Strict):
-    """The experiment matrix (``mcat experiments``)."""
+    """The experiment matrix (``mcat experiments``): every run trained with every seed, reported as the mean
+    and the 95% t-interval over seeds."""
 
     runs: list[ExperimentRun] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1, description="training seeds (initial weights, order, augmentation)")
 
 
 class SpeedtestParams(Strict):

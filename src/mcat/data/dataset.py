@@ -11,6 +11,7 @@ from torch.utils.data import Dataset
 
 from mcat.data.framewise import read_csv
 from mcat.data.store import MaskStore, Store
+from mcat.data.windowing import label_frame, tempo_window
 from mcat.errors import McatError
 
 
@@ -20,14 +21,22 @@ class WindowDataset(Dataset):
     clip: uint8 tensor [2, T, R, R], channel 0 the grayscale frames, channel 1 the binary person masks;
     label: int, the class id of the window's centre frame.
 
+    With ``tempo`` = (low, high) other than (1, 1) — speed-invariant training — each clip is played at a speed
+    factor drawn log-uniformly from [low, high]: its T frames span about T × factor frames around the
+    window's centre (:func:`mcat.data.windowing.tempo_window`), masks alike, and its label is that of the
+    frame it is centred on. The draw depends on (seed, epoch, index) only (:meth:`set_epoch`), so a resumed
+    training sees the same clips, whatever the worker count.
+
     Args:
         windows_dir: output of ``mcat windows`` (``<split>.csv`` and ``stats.json``, which gives T).
         split: ``train``, ``val``, ``test``, ...
         store_dir: output of ``mcat ingest`` (frames).
         masks_dir: output of ``mcat masks``.
+        tempo: the speed-factor range of speed-invariant training; None or (1, 1): windows as indexed.
     """
 
-    def __init__(self, windows_dir: Path, split: str, store_dir: Path, masks_dir: Path):
+    def __init__(self, windows_dir: Path, split: str, store_dir: Path, masks_dir: Path,
+                 tempo: tuple[float, float] | None = None):
         windows_dir = Path(windows_dir)
         stats_file = windows_dir / "stats.json"
         if not stats_file.is_file():
@@ -44,6 +53,12 @@ class WindowDataset(Dataset):
         self.labels = np.array([int(r["label"]) for r in rows], np.int64)
         self.store, self.mask_store = Store(store_dir), MaskStore(masks_dir)
         self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.tempo = None if tempo is None or tuple(tempo) == (1.0, 1.0) else (float(tempo[0]), float(tempo[1]))
+        self._seed_epoch = (0, 0)
+
+    def set_epoch(self, seed: int, epoch: int) -> None:
+        """Seed the tempo draws of the coming epoch."""
+        self._seed_epoch = (seed, epoch)
 
     @property
     def resolution(self) -> int:
@@ -61,7 +76,13 @@ class WindowDataset(Dataset):
         return self._arrays[r]
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        frames, masks = self._open(int(self.recording[i]))
+        r = int(self.recording[i])
+        frames, masks = self._open(r)
         s = int(self.starts[i])
-        clip = np.stack([frames[s:s + self.T], masks[s:s + self.T]])
-        return torch.from_numpy(clip), int(self.labels[i])
+        if self.tempo is None:
+            return torch.from_numpy(np.stack([frames[s:s + self.T], masks[s:s + self.T]])), int(self.labels[i])
+        rng = np.random.default_rng([*self._seed_epoch, i, 7])  # 7: the tempo stream
+        factor = float(np.exp(rng.uniform(np.log(self.tempo[0]), np.log(self.tempo[1]))))
+        positions = tempo_window(s + label_frame(self.T), len(frames), self.T, factor)
+        label = self.store.labels(self.recording_ids[r])[positions[label_frame(self.T)]]
+        return torch.from_numpy(np.stack([frames[positions], masks[positions]])), int(label)

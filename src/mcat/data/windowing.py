@@ -27,3 +27,14 @@ def window_centres(starts: np.ndarray, T: int) -> np.ndarray:
 def window_labels(labels: np.ndarray, starts: np.ndarray, T: int) -> np.ndarray:
     """The label of each window's centre frame: int64 [W]."""
     return np.asarray(labels, np.int64)[window_centres(starts, T)]
+
+
+def tempo_window(centre: int, n_frames: int, T: int, factor: float) -> np.ndarray:
+    """The T frame positions int64 [T] of a window played ``factor`` times faster around frame ``centre``:
+    ``centre + round((t - label_frame(T)) * factor)`` (round half up), so its label frame stays ``centre``
+    unless the span crosses the recording's edge, where it is shifted (then clipped) to stay inside
+    [0, ``n_frames``)."""
+    offsets = np.floor((np.arange(T) - label_frame(T)) * factor + 0.5).astype(np.int64)
+    positions = centre + offsets
+    positions += max(0, -int(positions[0])) - max(0, int(positions[-1]) - (n_frames - 1))
+    return np.clip(positions, 0, n_frames - 1)

@@ -140,7 +140,7 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
     out = Path(out)
     tracker = tracker or NoTracking()
     device = resolve_device(tp.device)
-    train_set = WindowDataset(windows, "train", store, masks)
+    train_set = WindowDataset(windows, "train", store, masks, tempo=tp.augment.tempo)
     val_set = WindowDataset(windows, "val", store, masks)
     if not len(train_set) or not len(val_set):
         raise McatError(f"training needs train and val windows in {windows} (got {len(train_set)} and {len(val_set)})")
@@ -174,6 +174,7 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
 
     for epoch in range(start_epoch, tp.epochs + 1):
         torch.manual_seed(tp.seed * 7919 + epoch)  # dropout
+        train_set.set_epoch(tp.seed, epoch)  # tempo draws
         loader = DataLoader(train_set, batch_size=tp.batch_size, shuffle=True, num_workers=tp.workers,
                             pin_memory=pin, generator=_seeded(tp.seed, epoch, 0))
         lr = scheduler.get_last_lr()[0]
