@@ -13,6 +13,7 @@ from torch import nn
 from mcat.atomic import atomic_file
 from mcat.errors import McatError
 from mcat.models import from_config
+from mcat.torchfile import load_torch_file
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,8 @@ def save_model_file(path: Path, model: nn.Module, state_dict: dict, *, class_nam
 
 def load_model_file(path: Path, device: torch.device | str = "cpu") -> ModelFile:
     """The model (eval mode, on ``device``) and its metadata."""
-    path = Path(path)
-    if not path.is_file():
-        raise McatError(f"model file {path} does not exist: run `mcat train` first or pass --model")
+    payload = load_torch_file(path, "model file", "run `mcat train` (again) or pass --model")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
         model = from_config(payload["model_config"])
         model.load_state_dict(payload["state_dict"])
         preprocessing = Preprocessing(**payload["preprocessing"])

@@ -45,3 +45,22 @@ def test_missing_split_and_mismatched_model_are_clear(tmp_path, tiny_windows, mo
         evaluate(tiny_params("evaluate.splits=[test, unseen]").evaluate, model_path, *tiny_windows, tmp_path)
     with pytest.raises(McatError, match="model file .* does not exist"):
         evaluate(tiny_params().evaluate, tmp_path / "none.pt", *tiny_windows, tmp_path)
+
+
+def test_damaged_model_files_and_empty_splits_are_clean_errors(tmp_path, tiny_windows, model_path):
+    import shutil
+
+    bad = tmp_path / "bad.pt"
+    for content in (b"random bytes " * 50, model_path.read_bytes()[:1000]):  # garbage, truncated
+        bad.write_bytes(content)
+        with pytest.raises(McatError, match="is not a readable model file") as err:
+            evaluate(tiny_params().evaluate, bad, *tiny_windows, tmp_path / "r")
+        assert "weights_only" not in str(err.value)
+    windows = tmp_path / "windows"
+    shutil.copytree(tiny_windows[0], windows)
+    (windows / "test.csv").write_text("recording_id,start,label\n")  # a header only
+    with pytest.raises(McatError, match="split\\(s\\) test have no window"):
+        evaluate(tiny_params().evaluate, model_path, windows, *tiny_windows[1:], tmp_path / "reports")
+    assert not (tmp_path / "reports").exists()  # nothing half-written (val's plots included)
+    with pytest.raises(McatError, match="holds no window index: run `mcat windows`"):
+        evaluate(tiny_params().evaluate, model_path, tmp_path / "nowhere", *tiny_windows[1:], tmp_path / "reports")

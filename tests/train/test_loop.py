@@ -88,3 +88,19 @@ def test_speed_invariant_training_resumes_bit_for_bit(tmp_path, tiny_windows):
     got = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(expected[name], got[name]) for name in expected)
     assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in whole.history]
+
+
+def test_a_diverging_loss_stops_training_before_any_model_is_written(tmp_path, tiny_windows):
+    with pytest.raises(McatError, match=r"training diverged: the loss is (nan|inf) at epoch 1/1, batch \d+.*train.lr"):
+        fit(tiny_params("train.epochs=1", "train.lr=.inf").train, *tiny_windows, tmp_path)
+    assert not (tmp_path / "model.pt").exists()
+
+
+def test_a_damaged_checkpoint_is_set_aside_and_training_starts_afresh(tmp_path, tiny_windows, capsys):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.pt").write_bytes(b"\x80\x02 not a checkpoint" * 10)
+    result = fit(tiny_params("train.epochs=1").train, *tiny_windows, tmp_path)
+    assert result.resumed_from_epoch == 0 and (tmp_path / "model.pt").is_file()
+    assert (tmp_path / "checkpoints" / "last.pt.damaged").is_file()
+    err = capsys.readouterr().err
+    assert "is not a readable training checkpoint" in err and "weights_only=False" not in err

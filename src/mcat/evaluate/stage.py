@@ -103,10 +103,17 @@ def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Pat
     with ``tracking``, log them to the model's MLflow run."""
     model = load_model_file(model_path, resolve_device(device))
     available = sorted(p.stem for p in Path(windows).glob("*.csv"))
+    if not available:
+        raise McatError(f"{windows} holds no window index: run `mcat windows` first (or pass --windows)")
     missing = [s for s in params.splits if s not in available]
     if missing:
         raise McatError(f"no windows for split(s) {', '.join(missing)} in {windows} (it has {', '.join(available)}); "
                         "set evaluate.splits")
+    empty = [s for s in params.splits if not len(WindowDataset(windows, s, store, masks))]
+    if empty:  # checked before any report is written
+        raise McatError(f"split(s) {', '.join(empty)} have no window in {windows}: their recordings are shorter than "
+                        "windows.T frames, or the split is empty; lower windows.T, add recordings, or leave them "
+                        "out of evaluate.splits")
     domains: dict[str, set[str]] = {}
     for rec in Store(store).recordings:
         domains.setdefault(rec.split, set()).add(rec.domain)

@@ -7,12 +7,15 @@ with the same recipe. Everything is tensors and plain Python, loadable with ``we
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from mcat.atomic import atomic_file
+from mcat.errors import McatError
+from mcat.torchfile import load_torch_file
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -21,8 +24,14 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: Path, recipe: str) -> dict[str, Any] | None:
-    """The saved state when ``path`` exists and was made with the same ``recipe``, else None."""
+    """The saved state when ``path`` exists and was made with the same ``recipe``, else None. A damaged
+    checkpoint is set aside (``<name>.damaged``) with a warning, and training starts afresh."""
     if not Path(path).is_file():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = load_torch_file(path, "training checkpoint", "it was set aside and training starts afresh")
+    except McatError as exc:
+        Path(path).replace(Path(path).with_name(Path(path).name + ".damaged"))
+        print(f"mcat train: warning: {exc}", file=sys.stderr)
+        return None
     return state if state.get("recipe") == recipe else None

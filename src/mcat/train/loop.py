@@ -80,13 +80,16 @@ def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, los
     losses, labels, predictions, seen = [], [], [], 0
     start = time.perf_counter()
     bar = tqdm(loader, desc=desc, unit="batch", leave=False, disable=None)
-    for clips, target in bar:
+    for step, (clips, target) in enumerate(bar, 1):
         clips = clips.to(device, non_blocking=True)
         target = target.to(device, non_blocking=True)
         inputs = augment(clips, tp.augment, generator)
         with autocast(device):
             logits = model(inputs)
         loss = loss_fn(logits.float(), target)
+        if not torch.isfinite(loss):
+            raise McatError(f"training diverged: the loss is {loss.item()} at {desc}, batch {step}; nothing was "
+                            f"written to model.pt. Lower train.lr (now {tp.lr}) or check the data")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
