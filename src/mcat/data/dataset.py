@@ -55,6 +55,7 @@ class WindowDataset(Dataset):
         self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.tempo = None if tempo is None or tuple(tempo) == (1.0, 1.0) else (float(tempo[0]), float(tempo[1]))
         self._seed_epoch = (0, 0)
+        self._labels: dict[int, np.ndarray] = {}
 
     def set_epoch(self, seed: int, epoch: int) -> None:
         """Seed the tempo draws of the coming epoch."""
@@ -84,5 +85,7 @@ class WindowDataset(Dataset):
         rng = np.random.default_rng([*self._seed_epoch, i, 7])  # 7: the tempo stream
         factor = float(np.exp(rng.uniform(np.log(self.tempo[0]), np.log(self.tempo[1]))))
         positions = tempo_window(s + label_frame(self.T), len(frames), self.T, factor)
-        label = self.store.labels(self.recording_ids[r])[positions[label_frame(self.T)]]
+        if r not in self._labels:  # memory-mapped once per recording, not per clip
+            self._labels[r] = self.store.labels(self.recording_ids[r])
+        label = self._labels[r][positions[label_frame(self.T)]]
         return torch.from_numpy(np.stack([frames[positions], masks[positions]])), int(label)

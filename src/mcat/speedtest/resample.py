@@ -46,6 +46,7 @@ class ResampledWindows(Dataset):
             index += [(r, int(s)) for s in starts]
             labels.append(window_labels(np.asarray(store.labels(rid))[positions], starts, T))
         self.recording_ids = list(recording_ids)
+        self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.index = index
         self.labels = np.concatenate(labels) if labels else np.zeros(0, np.int64)
 
@@ -54,7 +55,10 @@ class ResampledWindows(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         r, start = self.index[i]
-        rid = self.recording_ids[r]
-        frames = self.positions[r][start:start + self.T]
-        clip = np.stack([self.store.frames(rid)[frames], self.masks.masks(rid)[frames]])
+        if r not in self._arrays:  # memory-mapped once per recording, not per clip
+            rid = self.recording_ids[r]
+            self._arrays[r] = (self.store.frames(rid), self.masks.masks(rid))
+        frames, masks = self._arrays[r]
+        positions = self.positions[r][start:start + self.T]
+        clip = np.stack([frames[positions], masks[positions]])
         return torch.from_numpy(clip), int(self.labels[i])

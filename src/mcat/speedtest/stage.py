@@ -59,9 +59,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {"worst_macro_f1": worst["macro_f1"], "worst_factor": worst["factor"], "macro_f1_auc": area}
 
 
-def metric_key(split: str, metric: str, factor: float, first_split: str) -> str:
-    """``speed.macro_f1.2x`` for the first split, ``speed.<split>.macro_f1.2x`` for the others."""
-    return f"speed.{'' if split == first_split else split + '.'}{metric}.{factor:g}x"
+def metric_key(split: str, metric: str, first_split: str, factor: float | None = None) -> str:
+    """MLflow keys: ``speed.macro_f1.2x`` (``speed.worst_macro_f1`` without a factor) for the first split,
+    ``speed.<split>.macro_f1.2x`` for the others."""
+    return (f"speed.{'' if split == first_split else split + '.'}{metric}"
+            + ("" if factor is None else f".{factor:g}x"))
 
 
 def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Path, out: Path, *,
@@ -110,10 +112,9 @@ def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Pat
 
         first = params.splits[0]
         with MlflowRun(tracking.experiment, run_id=run_id) as run:
-            run.log_metrics({metric_key(split, k, r["factor"], first): r[k] for split, rows in curve.items()
+            run.log_metrics({metric_key(split, k, first, r["factor"]): r[k] for split, rows in curve.items()
                              for r in rows if not r.get("skipped") for k in HEADLINE})
-            run.log_metrics({f"speed.{'' if split == first else split + '.'}{k}": v for split, s in summary.items()
-                             for k, v in s.items()})
+            run.log_metrics({metric_key(split, k, first): v for split, s in summary.items() for k, v in s.items()})
             run.log_artifacts([Path(out) / "curve.json", Path(out) / "curve.png"], artifact_path="reports/speed")
     return SpeedtestResult(Path(out), curve, summary, curve_table(curve, summary), run_id)
 
