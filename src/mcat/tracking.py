@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,24 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
 
 def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def store_error(uri: str, exc: Exception) -> McatError:
+    """The one message for a tracking store that does not answer."""
+    first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    return McatError(f"cannot use the MLflow tracking store {uri}: {first}; start the server or set MLFLOW_TRACKING_URI")
+
+
+def connected_client():
+    """An ``MlflowClient`` of the tracking store, after one request that shows the store answers."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri())
+    try:
+        client.search_experiments(max_results=1)
+    except Exception as exc:  # noqa: BLE001 - MLflow raises many types for an unreachable store
+        raise store_error(client.tracking_uri, exc) from None
+    return client
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -64,6 +83,19 @@ def lineage_tags(data_digest: str, cwd: Path | str = ".") -> dict[str, str]:
     }
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class MlflowRun:
     """A context manager around one MLflow run (new, or resumed by ``run_id``) that implements the
     training loop's ``Tracker``. Leaving it by an exception ends the run FAILED (KILLED for Ctrl-C or
@@ -82,8 +114,7 @@ class MlflowRun:
             mlflow.set_experiment(self.experiment)
             run = mlflow.start_run(run_id=self.run_id, run_name=None if self.run_id else self.run_name)
         except Exception as exc:  # noqa: BLE001 - MLflow raises many types for an unreachable store
-            raise McatError(f"cannot use the MLflow tracking store {self.uri}: {str(exc).splitlines()[0][:200]}; "
-                            "start the server or set MLFLOW_TRACKING_URI") from None
+            raise store_error(self.uri, exc) from None
         self.run_id = run.info.run_id
         self.experiment_id = run.info.experiment_id
         return self
@@ -131,6 +162,25 @@ class MlflowRun:
                 mlflow.log_artifacts(str(path), artifact_path=artifact_path)
             elif Path(path).is_file():
                 mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+    def claim(self, out: Path) -> list[str]:
+        """Mark this run as the one writing ``out`` from this process, and end as KILLED the runs that wrote
+        ``out`` on this host from a process that is gone (SIGKILL, OOM kill or power loss end a run without
+        ``__exit__``); returns their ids."""
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        owner = {"mcat.out": str(Path(out).resolve()), "mcat.host": socket.gethostname()}
+        mlflow.set_tags({**owner, "mcat.pid": str(os.getpid())})
+        client = MlflowClient(self.uri)
+        query = " and ".join(f"tags.`{k}` = '{v.replace(chr(39), '')}'" for k, v in owner.items())
+        orphans = [run.info.run_id for run in client.search_runs(
+            [self.experiment_id], f"attributes.status = 'RUNNING' and {query}", max_results=100)
+            if run.info.run_id != self.run_id and not _alive(int(run.data.tags.get("mcat.pid", "0")))]
+        for run_id in orphans:
+            client.set_tag(run_id, "mcat.ended_by", f"mcat train (run {self.run_id}): its process was gone")
+            client.set_terminated(run_id, "KILLED")
+        return orphans
 
     def log_torch_model(self, model, example) -> None:
         """The model as an MLflow PyTorch model with signature and input example (uint8 clips)."""

@@ -116,6 +116,9 @@ def test_yolo_missing_weights_name_the_param(ultralytics_home, tmp_path):
         yolo(weights=str(tmp_path / "missing-seg.pt"))
     with pytest.raises(McatError, match="could not be downloaded"):
         yolo(weights="yolo11n-seg.pt")
+    (tmp_path / "damaged-seg.pt").write_bytes(b"\x80not a checkpoint")
+    with pytest.raises(McatError, match="damaged-seg.pt' cannot be loaded: damaged, truncated or not YOLO weights"):
+        yolo(weights=str(tmp_path / "damaged-seg.pt"))
 
 
 def test_instance_rules():

@@ -31,13 +31,18 @@ def test_images_install_the_locked_versions():
         text = (INFRA / "docker" / name).read_text()
         assert f"torch=={locked('torch')} torchvision=={locked('torchvision')}" in text
         assert "pip install -c constraints.txt ." in text and "ARG YOLO_WEIGHTS" in text
-    assert f"mlflow=={locked('mlflow')}" in (INFRA / "docker" / "Dockerfile.mlflow").read_text()
+    assert f"mlflow[auth]=={locked('mlflow')}" in (INFRA / "docker" / "Dockerfile.mlflow").read_text()
 
 
 def test_compose_and_kubernetes_manifests_hold_the_team_stack():
     compose = yaml.safe_load((INFRA / "compose" / "compose.yaml").read_text())
     assert {"postgres", "minio", "mlflow"} <= set(compose["services"])
     assert any("postgresql://" in arg for arg in compose["services"]["mlflow"]["command"])
+    published = [port for service in compose["services"].values() for port in service.get("ports", [])]
+    assert published and all(port.startswith("${MCAT_BIND_ADDRESS:-127.0.0.1}:") for port in published)
+    auth = yaml.safe_load((INFRA / "compose" / "compose.auth.yaml").read_text())["services"]["mlflow"]
+    assert "--app-name=basic-auth" in auth["command"]
+    assert [a for a in auth["command"] if a != "--app-name=basic-auth"] == compose["services"]["mlflow"]["command"]
     kinds = {(d["kind"], d["metadata"]["name"]) for f in (INFRA / "k8s").glob("*.yaml")
              for d in yaml.safe_load_all(f.read_text())}
     assert {("Deployment", "mlflow"), ("Service", "mlflow"), ("Secret", "mcat-env"),

@@ -133,6 +133,12 @@ class QualityParams(Strict):
     empty_ratio_max: float = Field(ge=0, le=1)
     flicker_max: float = Field(ge=0, le=1)
 
+    @model_validator(mode="after")
+    def _coverage_range(self) -> "QualityParams":
+        if self.coverage_min > self.coverage_max:
+            raise ValueError(f"coverage_min ({self.coverage_min}) must not exceed coverage_max ({self.coverage_max})")
+        return self
+
 
 class MasksParams(Strict):
     """Person masks (``mcat masks``)."""

@@ -6,6 +6,8 @@ Precedence, lowest first: the params file, ``presets/<name>.yaml`` beside it, ``
 from __future__ import annotations
 
 import copy
+import json
+import re
 from pathlib import Path
 
 import yaml
@@ -36,7 +38,7 @@ def load_params(path: Path | str = "params.yaml", preset: str | None = None, ove
     for _, layer in layers:
         merged = _deep_merge(merged, layer)
     try:
-        return Params.model_validate(merged)
+        return Params.model_validate_json(json.dumps(merged, default=str))
     except ValidationError as exc:
         raise McatError(explain(exc, layers)) from None
 
@@ -45,9 +47,11 @@ def _read_yaml(path: Path, what: str) -> dict:
     if not path.is_file():
         raise McatError(f"{what} {path} does not exist: run from the project root or pass --params/--preset")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except UnicodeDecodeError as exc:
+        raise McatError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8") from None
     except yaml.YAMLError as exc:
-        raise McatError(f"{path} is not valid YAML: {exc}") from None
+        raise McatError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict):
         raise McatError(f"{path} must hold a mapping of sections (synth, ingest, ...), got {type(data).__name__}")
     return data
@@ -66,10 +70,18 @@ def _parse_overrides(overrides: list[str]) -> dict:
             if not isinstance(node, dict):
                 raise McatError(f"override '{item}' conflicts with another override of '{part}'")
         try:
-            node[leaf] = yaml.safe_load(raw)
+            node[leaf] = yaml.load(raw, Loader=_Loader)
         except yaml.YAMLError:
             node[leaf] = raw
     return tree
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 as PyYAML reads it, except that ``1e-3`` is a number (YAML 1.2's rule) and not a string."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+                              list("-+0123456789."))
 
 
 def _deep_merge(base: dict, top: dict) -> dict:

@@ -73,7 +73,8 @@ class WindowDataset(Dataset):
         # Opened lazily so that each DataLoader worker maps the files itself.
         if r not in self._arrays:
             rid = self.recording_ids[r]
-            self._arrays[r] = (self.store.frames(rid), self.mask_store.masks(rid))
+            frames = self.store.frames(rid)
+            self._arrays[r] = (frames, self.mask_store.masks(rid, frames.shape))
         return self._arrays[r]
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:

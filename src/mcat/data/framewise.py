@@ -23,17 +23,24 @@ MANIFEST_COLUMNS = ("recording_id", "video", "labels", "split", "domain", "subje
 
 
 def read_csv(path: Path, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
-    """Rows of a CSV with a header, or a :class:`McatError` naming a missing file or column."""
+    """Rows of a UTF-8 CSV with a header, or a :class:`McatError` naming a missing file, a missing column or
+    text that is not UTF-8 CSV."""
     if not path.is_file():
         raise McatError(f"{what} {path} does not exist")
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        columns = [c.strip() for c in (reader.fieldnames or [])]
-        missing = [c for c in required if c not in columns]
-        if missing:
-            raise McatError(f"{path} lacks column(s) {', '.join(missing)} (it has: {', '.join(columns) or 'none'}); "
-                            f"{what} needs {', '.join(required)}")
-        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            columns = [c.strip() for c in (reader.fieldnames or [])]
+            missing = [c for c in required if c not in columns]
+            if missing:
+                raise McatError(f"{path} lacks column(s) {', '.join(missing)} (it has: {', '.join(columns) or 'none'});"
+                                f" {what} needs {', '.join(required)}")
+            return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    except UnicodeDecodeError as exc:
+        raise McatError(f"{what} {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}): "
+                        "save it as UTF-8") from None
+    except csv.Error as exc:
+        raise McatError(f"{what} {path} is not a readable CSV ({exc}): fix the file") from None
 
 
 def read_classes(path: Path) -> list[str]:

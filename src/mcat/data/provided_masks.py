@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -21,17 +22,28 @@ def read_provided_masks(path: Path) -> np.ndarray:
         if not images:
             raise McatError(f"mask folder {path} holds no .png images; masks may be {FORMATS}")
         return np.stack([_read_png(p) for p in images])
-    if path.suffix == ".npz":
-        with np.load(path) as archive:
-            key = "masks" if "masks" in archive.files else archive.files[0]
-            masks = archive[key]
-    elif path.suffix == ".npy":
-        masks = np.load(path)
+    if path.suffix in (".npz", ".npy"):
+        masks = _read_array(path)
     else:
         masks = _read_mask_video(path)
     if masks.ndim != 3:
         raise McatError(f"masks {path} have shape {masks.shape}; expected [frames, height, width]")
+    if not (np.issubdtype(masks.dtype, np.number) or masks.dtype == bool):
+        raise McatError(f"masks {path} hold {masks.dtype} values; expected numbers (non-zero = person)")
     return masks
+
+
+def _read_array(path: Path) -> np.ndarray:
+    try:
+        if path.suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as archive:
+            if not archive.files:
+                raise ValueError("the archive holds no array")
+            return archive["masks" if "masks" in archive.files else archive.files[0]]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        reason = "not a NumPy file" if "pickled" in str(exc) else str(exc)
+        raise McatError(f"masks {path} cannot be read ({reason}); masks may be {FORMATS}") from None
 
 
 def _read_png(path: Path) -> np.ndarray:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from mcat.atomic import write_csv
+from mcat.data.arrays import open_array
 from mcat.data.framewise import read_classes, read_csv
 from mcat.errors import McatError
 
@@ -34,6 +35,8 @@ RECORDING_COLUMNS = ("recording_id", "split", "domain", "subject", "fps", "n_fra
 INDEX, CLASSES, META = "recordings.csv", "classes.csv", "meta.json"
 FRAMES, LABELS, PROVIDED_MASKS = "frames.npy", "labels.npy", "provided_masks.npy"
 QUALITY = "quality.csv"
+REMASK = "run `mcat masks` again (it rebuilds damaged masks)"
+REINGEST = "run `mcat ingest` again (it rebuilds damaged recordings)"
 
 
 def write_classes(path: Path, names: list[str]) -> None:
@@ -64,6 +67,7 @@ class Store:
             for r in read_csv(index, RECORDING_COLUMNS, "the recording index")]
         if not self.recordings:
             raise McatError(f"{index} lists no recordings: the dataset is empty")
+        self._n_frames = {r.recording_id: r.n_frames for r in self.recordings}
 
     @staticmethod
     def index_files(root: Path) -> list[Path]:
@@ -79,23 +83,17 @@ class Store:
         return json.loads(self.meta_path(rid).read_text())
 
     def frames(self, rid: str) -> np.ndarray:
-        """uint8 [N, R, R], memory-mapped."""
-        return self._array(rid, FRAMES)
+        """uint8 [N, R, R], memory-mapped and checked (see :mod:`mcat.data.arrays`)."""
+        return open_array(self.root / rid / FRAMES, np.uint8, (self._n_frames[rid], None, None), REINGEST)
 
     def labels(self, rid: str) -> np.ndarray:
-        """int16 [N]."""
-        return self._array(rid, LABELS)
+        """int16 [N], memory-mapped and checked."""
+        return open_array(self.root / rid / LABELS, np.int16, (self._n_frames[rid],), REINGEST)
 
     def provided_masks(self, rid: str) -> np.ndarray | None:
-        """uint8 {0,1} [N, R, R], memory-mapped, or None when the dataset ships no masks for ``rid``."""
+        """uint8 {0,1} [N, R, R], memory-mapped and checked, or None when the dataset ships no masks for ``rid``."""
         path = self.root / rid / PROVIDED_MASKS
-        return np.load(path, mmap_mode="r") if path.is_file() else None
-
-    def _array(self, rid: str, name: str) -> np.ndarray:
-        path = self.root / rid / name
-        if not path.is_file():
-            raise McatError(f"{path} is missing: the store is incomplete, run `mcat ingest` again")
-        return np.load(path, mmap_mode="r")
+        return open_array(path, np.uint8, self.frames(rid).shape, REINGEST) if path.is_file() else None
 
 
 class MaskStore:
@@ -124,18 +122,18 @@ class MaskStore:
 
     def backend(self) -> str:
         """The mask backend the recordings' masks were made with (from their stamps)."""
-        backends = {json.loads(path.read_text()).get("backend", "?") for path in self.stamp_files(self.root)}
+        backends = set()
+        for path in self.stamp_files(self.root):
+            try:
+                backends.add(json.loads(path.read_text()).get("backend", "?"))
+            except (OSError, ValueError, AttributeError):
+                raise McatError(f"{path} is damaged (not a JSON stamp): {REMASK}") from None
         if len(backends) != 1:
             raise McatError(f"{self.root} holds masks of {len(backends)} backends ({sorted(backends)}): run `mcat masks` "
                             "again so that every recording's masks come from masks.backend")
         return backends.pop()
 
-    def masks(self, rid: str, n_frames: int | None = None) -> np.ndarray:
-        """uint8 {0,1} [N, R, R], memory-mapped; a :class:`McatError` when missing or not ``n_frames`` long."""
-        path = self.path(rid)
-        if not path.is_file():
-            raise McatError(f"{path} is missing: run `mcat masks` first")
-        masks = np.load(path, mmap_mode="r")
-        if n_frames is not None and len(masks) != n_frames:
-            raise McatError(f"{path} has {len(masks)} masks for {n_frames} frames: run `mcat masks` again")
-        return masks
+    def masks(self, rid: str, shape: tuple[int, int, int]) -> np.ndarray:
+        """uint8 {0,1} [N, R, R], memory-mapped; a :class:`McatError` when missing, damaged or not of ``shape``
+        (the recording's frames' shape)."""
+        return open_array(self.path(rid), np.uint8, shape, REMASK)

@@ -82,6 +82,13 @@ def read_metrics(path: Path) -> dict[str, Any]:
         raise McatError(f"{path} is not valid JSON ({exc}): run `mcat evaluate` again") from None
     if not isinstance(metrics, dict) or "data_digest" not in metrics:
         raise McatError(f"{path} is not an mcat evaluation (no data_digest): run `mcat evaluate` again")
+    for split, scores in metrics.items():
+        if split == "data_digest":
+            continue
+        for key in ("accuracy", "macro_f1", "macro_roc_auc"):
+            value = scores.get(key) if isinstance(scores, dict) else None
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise McatError(f"{path}: {split}.{key} is {value!r}, not a number: run `mcat evaluate` again")
     return metrics
 
 

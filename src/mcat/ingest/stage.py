@@ -1,23 +1,29 @@
 """``mcat ingest``: a dataset (framewise or MM-Fit, local or S3) → the frame store.
 
-The store's layout is :mod:`mcat.data.store`'s. Each recording folder is written under a temporary name and renamed; a recording whose sources and
-params are unchanged is skipped. ``recordings.csv`` is written last, so it only lists complete recordings.
+The store's layout is :mod:`mcat.data.store`'s. A recording whose sources and params are unchanged (and whose
+arrays are intact) is skipped. The recordings of a run are written into a staging folder beside the store and
+moved in only when every recording has been read: bad input anywhere leaves the store as it was (Ctrl-C moves the
+finished ones in, so a rerun resumes). ``recordings.csv`` is written last, so it only lists complete recordings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from tqdm import tqdm
 
-from mcat.atomic import atomic_dir, write_csv
+from mcat.atomic import atomic_dir, exclusive, replace_dir, write_csv
 from mcat.config import IngestParams, digest
 from mcat.data.framewise import read_framewise
+from mcat.data.arrays import array_problem
 from mcat.data.mmfit import find_workouts, read_mmfit
 from mcat.data.provided_masks import read_provided_masks
 from mcat.data.recording import SourceDataset, SourceRecording
@@ -68,13 +74,19 @@ def reconcile(rid: str, what: str, n_frames: int, n_other: int, allow_trim: int)
 
 
 def _up_to_date(folder: Path, sources: dict, params_digest: str) -> bool:
-    """Whether ``folder`` already holds this recording ingested from the same sources with the same params."""
-    meta_file = folder / META
-    if not meta_file.is_file() or not (folder / FRAMES).is_file():
+    """Whether ``folder`` already holds this recording ingested from the same sources with the same params, intact."""
+    try:
+        meta = json.loads((folder / META).read_text())
+    except (OSError, ValueError):
+        return False  # missing or damaged: ingested again
+    if not (isinstance(meta, dict) and meta.get("format") == STORE_FORMAT and meta.get("sha256") == sources
+            and meta.get("params_digest") == params_digest):
         return False
-    meta = json.loads(meta_file.read_text())
-    return (meta.get("format") == STORE_FORMAT and meta.get("sha256") == sources
-            and meta.get("params_digest") == params_digest)
+    n, r = meta["n_frames"], meta["resolution"]
+    arrays = [(FRAMES, np.uint8, (n, r, r)), (LABELS, np.int16, (n,))]
+    if meta["has_provided_masks"]:
+        arrays.append((PROVIDED_MASKS, np.uint8, (n, r, r)))
+    return all(array_problem(folder / name, dtype, shape) is None for name, dtype, shape in arrays)
 
 
 def ingest_recording(rec: SourceRecording, params: IngestParams, root: Path, folder: Path, sources: dict,
@@ -107,30 +119,56 @@ def ingest_recording(rec: SourceRecording, params: IngestParams, root: Path, fol
 
 def ingest(params: IngestParams, out: Path, cache: Path | None = None) -> IngestResult:
     """Ingest every recording of ``params.source`` into the store at ``out``."""
-    out = Path(out)
-    root = materialize(params.source, cache)
-    dataset = read_dataset(root, params)
-    params_digest = digest(params)
-    checksums = {rec.recording_id: {kind: file_sha256(path) for kind, path in rec.files.items()}
-                 for rec in dataset.recordings}
-    todo = {rec.recording_id for rec in dataset.recordings
-            if not _up_to_date(out / rec.recording_id, checksums[rec.recording_id], params_digest)}
-    for rec in dataset.recordings:  # fail before hours of decoding, not after
-        if rec.recording_id in todo:
-            open_video(rec.video).release()
-    rows = []
-    for rec in tqdm(dataset.recordings, desc="ingest", unit="rec", disable=None):
-        folder, sources = out / rec.recording_id, checksums[rec.recording_id]
-        if rec.recording_id in todo:
-            meta = ingest_recording(rec, params, root, folder, sources, params_digest)
-        else:
-            meta = json.loads((folder / META).read_text())
-        rows.append(_row(meta, rec, root, params.source))
-    _remove_stale(out, {r.recording_id for r in dataset.recordings})
-    write_classes(out / CLASSES, dataset.class_names)
-    write_csv(out / INDEX, RECORDING_COLUMNS, ([row[c] for c in RECORDING_COLUMNS] for row in rows))
-    return IngestResult(out, dataset.layout, len(rows), len(todo), len(rows) - len(todo),
-                        sum(int(r["n_frames"]) for r in rows))
+    with exclusive(out, "mcat ingest"):
+        out = Path(out)
+        root = materialize(params.source, cache)
+        dataset = read_dataset(root, params)
+        params_digest = digest(params)
+        checksums = {rec.recording_id: {kind: file_sha256(path) for kind, path in rec.files.items()}
+                     for rec in dataset.recordings}
+        todo = {rec.recording_id for rec in dataset.recordings
+                if not _up_to_date(out / rec.recording_id, checksums[rec.recording_id], params_digest)}
+        for rec in dataset.recordings:  # fail before hours of decoding, not after
+            if rec.recording_id in todo:
+                open_video(rec.video).release()
+        metas = {}
+        with _staged(out) as staging:
+            for rec in tqdm([r for r in dataset.recordings if r.recording_id in todo], desc="ingest", unit="rec",
+                            disable=None):
+                rid = rec.recording_id
+                metas[rid] = ingest_recording(rec, params, root, staging / rid, checksums[rid], params_digest)
+        rows = [_row(metas.get(rec.recording_id) or json.loads((out / rec.recording_id / META).read_text()), rec, root,
+                     params.source) for rec in dataset.recordings]
+        _remove_stale(out, {r.recording_id for r in dataset.recordings})
+        write_classes(out / CLASSES, dataset.class_names)
+        write_csv(out / INDEX, RECORDING_COLUMNS, ([row[c] for c in RECORDING_COLUMNS] for row in rows))
+        return IngestResult(out, dataset.layout, len(rows), len(todo), len(rows) - len(todo),
+                            sum(int(r["n_frames"]) for r in rows))
+
+
+@contextlib.contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A folder beside ``out`` for this run's recordings. On success (or Ctrl-C) its finished recordings replace
+    their folders in ``out``; on an error it is removed and ``out`` is left as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        yield staging
+    except KeyboardInterrupt:
+        _move_in(staging, out)
+        raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _move_in(staging, out)
+
+
+def _move_in(staging: Path, out: Path) -> None:
+    out.mkdir(exist_ok=True)
+    for folder in sorted(staging.iterdir()):
+        if not folder.name.startswith("."):  # a dot: a recording interrupted while being written
+            replace_dir(folder, out / folder.name)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _row(meta: dict, rec: SourceRecording, root: Path, source: str) -> dict:

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mcat.atomic import atomic_dir, atomic_file, write_csv
+from mcat.atomic import atomic_dir, atomic_file, exclusive, write_csv
 from mcat.config import MasksParams
 from mcat.data.framewise import read_csv
+from mcat.data.arrays import array_problem
 from mcat.data.sources import materialize
 from mcat.data.digest import file_sha256
 from mcat.data.store import QUALITY, MaskStore, Store
@@ -52,47 +53,55 @@ def generate_masks(params: MasksParams, store_dir: Path, out: Path, *, source: s
     """Write masks for every recording of the store at ``store_dir`` (or only ``recordings``, one shard of a
     fanned-out run: see :func:`shard_recordings`, :func:`gather_masks`) into ``out``; the segmenters read the
     videos of the dataset at ``source`` (``ingest.source``: a path or ``s3://``, mirrored into ``cache``)."""
-    store, out = Store(store_dir), Path(out)
-    selected = store.recordings
-    if recordings is not None:
-        unknown = sorted(set(recordings) - {r.recording_id for r in selected})
-        if unknown:
-            raise McatError(f"recordings {', '.join(unknown)} are not in the store {store_dir}")
-        selected = [r for r in selected if r.recording_id in set(recordings)]
-    out.mkdir(parents=True, exist_ok=True)
-    masks_out = MaskStore(out)
-    segmenter, root = None, None
-    rows, generated = [], 0
-    for rec in tqdm(selected, desc=f"masks ({params.backend})", unit="rec", disable=None):
-        rid = rec.recording_id
-        stamp = {**recipe(params), "ingest_meta_sha256": file_sha256(store.meta_path(rid))}
-        target, stamp_file = masks_out.path(rid), masks_out.stamp_path(rid)
-        provided = store.provided_masks(rid)
-        if target.is_file() and stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
-            masks = np.load(target, mmap_mode="r")
-        else:
-            if params.backend == "provided":
-                if provided is None:
-                    raise McatError(f"recording {rid} has no provided masks: the dataset ships none for it; "
-                                    "choose another masks.backend (selfie, background, yolo)")
-                masks = np.asarray(provided)
+    with exclusive(out, "mcat masks"):
+        store, out = Store(store_dir), Path(out)
+        selected = store.recordings
+        if recordings is not None:
+            unknown = sorted(set(recordings) - {r.recording_id for r in selected})
+            if unknown:
+                raise McatError(f"recordings {', '.join(unknown)} are not in the store {store_dir}")
+            selected = [r for r in selected if r.recording_id in set(recordings)]
+        out.mkdir(parents=True, exist_ok=True)
+        masks_out = MaskStore(out)
+        segmenter, root = None, None
+        rows, generated = [], 0
+        for rec in tqdm(selected, desc=f"masks ({params.backend})", unit="rec", disable=None):
+            rid = rec.recording_id
+            stamp = {**recipe(params), "ingest_meta_sha256": file_sha256(store.meta_path(rid))}
+            target, stamp_file = masks_out.path(rid), masks_out.stamp_path(rid)
+            provided, frames = store.provided_masks(rid), store.frames(rid)
+            if _stamp(stamp_file) == stamp and array_problem(target, np.uint8, frames.shape) is None:
+                masks = masks_out.masks(rid, frames.shape)
             else:
-                segmenter = segmenter or make_segmenter(params)
-                root = root or materialize(source, cache)
-                video = root / store.meta(rid)["files"]["video"]
-                resolution = store.frames(rid).shape[-1]
-                _, masks = segment_video(segmenter, video, resolution, params.batch_size, n_frames=rec.n_frames,
-                                         expected_from="ingested (the file changed since `mcat ingest`: run it again)")
-            with atomic_file(target) as tmp:
-                np.save(tmp, masks)
-            with atomic_file(stamp_file) as tmp:
-                tmp.write_text(json.dumps(stamp, indent=1))
-            generated += 1
-        if params.overlay_frames:
-            overlay_png(store.frames(rid), masks, params.overlay_frames, masks_out.overlay_path(rid))
-        rows.append({"recording_id": rid, **mask_quality(masks, provided)})
-    write_csv(masks_out.quality_path, QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
-    return _result(out, rows, generated)
+                if params.backend == "provided":
+                    if provided is None:
+                        raise McatError(f"recording {rid} has no provided masks: the dataset ships none for it; "
+                                        "choose another masks.backend (selfie, background, yolo)")
+                    masks = np.asarray(provided)
+                else:
+                    segmenter = segmenter or make_segmenter(params)
+                    root = root or materialize(source, cache)
+                    video = root / store.meta(rid)["files"]["video"]
+                    _, masks = segment_video(segmenter, video, frames.shape[-1], params.batch_size, n_frames=rec.n_frames,
+                                             expected_from="ingested (the file changed since `mcat ingest`: run it again)")
+                with atomic_file(target) as tmp:
+                    np.save(tmp, masks)
+                with atomic_file(stamp_file) as tmp:
+                    tmp.write_text(json.dumps(stamp, indent=1))
+                generated += 1
+            if params.overlay_frames:
+                overlay_png(frames, masks, params.overlay_frames, masks_out.overlay_path(rid))
+            rows.append({"recording_id": rid, **mask_quality(masks, provided)})
+        write_csv(masks_out.quality_path, QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
+        return _result(out, rows, generated)
+
+
+def _stamp(path: Path) -> dict | None:
+    """The stamp at ``path``; None when missing or unreadable (the masks are then made again)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _result(out: Path, rows: list[dict], generated: int) -> MasksResult:

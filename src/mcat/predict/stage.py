@@ -88,7 +88,7 @@ def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size
     T, stride = model.preprocessing.T, model.preprocessing.stride
     starts = window_starts(len(frames), T, stride)
     if not len(starts):
-        raise McatError(f"the video has {len(frames)} frames, fewer than one window of {T}")
+        raise McatError(f"it has {len(frames)} frames, fewer than one window of {T}: mcat needs a longer video")
     probs = []
     with torch.inference_mode():
         for i in range(0, len(starts), batch_size):
@@ -126,11 +126,25 @@ def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path
     videos = find_videos(inputs)
     device = resolve_device(device)
     model = load_model(model_ref, device)
+    for video in videos:  # every input checked before any output is written
+        info = probe(video)
+        info.checked_fps(video)
+        if 0 < info.announced < model.preprocessing.T:
+            raise McatError(f"{video}: it has {info.announced} frames, fewer than one window of "
+                            f"{model.preprocessing.T}: mcat needs a longer video")
     trained_on, backend = model.preprocessing.mask_backend, params.mask_backend
     if trained_on != backend:
         print(f"mcat predict: warning: the model was trained on '{trained_on}' masks and predicts on '{backend}' "
               f"masks; expect lower accuracy than its evaluation (train with -S masks.backend={backend} to match)",
               file=sys.stderr)
     segmenter = make_segmenter(masks.model_copy(update={"backend": backend}))
-    return [predict_video(params, model, segmenter, video, Path(out) / video.stem, device, masks.batch_size, annotate)
-            for video in videos]
+    done: list[Prediction] = []
+    for video in videos:
+        try:
+            done.append(predict_video(params, model, segmenter, video, Path(out) / video.stem, device,
+                                      masks.batch_size, annotate))
+        except McatError as exc:
+            kept = f" (predictions of {', '.join(str(p.video) for p in done)} are in {out})" if done else ""
+            message = str(exc) if str(video) in str(exc) else f"{video}: {exc}"
+            raise McatError(message + kept) from None
+    return done

@@ -14,6 +14,7 @@ from mcat.config import RegistryParams
 from mcat.errors import McatError
 from mcat.registry.gates import promotion_gates
 from mcat.registry.stage import CHALLENGER, CHAMPION
+from mcat.tracking import connected_client
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,6 @@ class PromoteResult:
     previous: str | None
     forced: bool
     failed_gates: list[str]
-
-
-def _client():
-    from mlflow.tracking import MlflowClient
-
-    from mcat.tracking import tracking_uri
-
-    return MlflowClient(tracking_uri())
 
 
 def _by_alias(client, name: str, alias: str):
@@ -45,7 +38,7 @@ def _by_alias(client, name: str, alias: str):
 def promote(params: RegistryParams, *, force: bool = False) -> PromoteResult:
     """Move ``champion`` to the ``challenger`` version; raises :class:`McatError` naming the failed gates
     unless ``force``."""
-    client, name = _client(), params.model_name
+    client, name = connected_client(), params.model_name
     challenger = _by_alias(client, name, CHALLENGER)
     if challenger is None:
         raise McatError(f"registered model '{name}' has no '{CHALLENGER}': run `mcat register` first")
@@ -66,7 +59,7 @@ def promote(params: RegistryParams, *, force: bool = False) -> PromoteResult:
 
 def list_versions(params: RegistryParams) -> str:
     """A table of the registered model's versions: aliases, key metrics, data digest, run."""
-    client, name = _client(), params.model_name
+    client, name = connected_client(), params.model_name
     versions = sorted(client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version))
     if not versions:
         raise McatError(f"no registered model '{name}' at this tracking URI: run `mcat register` first")

@@ -57,7 +57,8 @@ class ResampledWindows(Dataset):
         r, start = self.index[i]
         if r not in self._arrays:  # memory-mapped once per recording, not per clip
             rid = self.recording_ids[r]
-            self._arrays[r] = (self.store.frames(rid), self.masks.masks(rid))
+            frames = self.store.frames(rid)
+            self._arrays[r] = (frames, self.masks.masks(rid, frames.shape))
         frames, masks = self._arrays[r]
         positions = self.positions[r][start:start + self.T]
         clip = np.stack([frames[positions], masks[positions]])

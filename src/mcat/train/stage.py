@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable
 
+from mcat.atomic import exclusive
 from mcat.config import MlflowParams, TrainParams
 from mcat.data.dataset import WindowDataset
 from mcat.data.digest import data_digest
@@ -17,21 +19,25 @@ def train(params: TrainParams, windows: Path, store: Path, masks: Path, out: Pat
           on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainResult:
     """Train as :func:`mcat.train.loop.fit` does; with ``tracking``, inside an MLflow run of its experiment (a
     resumed training continues its run). The result's ``run_id`` names the run (None without tracking)."""
-    if tracking is None:
-        return fit(params, windows, store, masks, out, on_epoch_end=on_epoch_end)
-    from mcat.tracking import MlflowRun, lineage_tags
+    with exclusive(out, "mcat train"):
+        if tracking is None:
+            return fit(params, windows, store, masks, out, on_epoch_end=on_epoch_end)
+        from mcat.tracking import MlflowRun, lineage_tags
 
-    previous = resumable_run_id(params, windows, store, masks, out)
-    name = f"{params.model}-{params.input_mode}"
-    with MlflowRun(tracking.experiment, run_id=previous, run_name=name) as run:
-        if previous is None:
-            val = WindowDataset(windows, "val", store, masks)
-            run.log_params({"train": params.model_dump(mode="json"), "windows": {"T": val.T, "stride": val.stride},
-                            "masks": {"backend": val.mask_store.backend()}})
-            run.set_tags(lineage_tags(data_digest(windows, store, masks)))
-        result = fit(params, windows, store, masks, out, tracker=run, on_epoch_end=on_epoch_end)
-        if result.epochs_run:
-            example = WindowDataset(windows, "val", store, masks)[0][0][None].numpy()
-            run.log_torch_model(load_model_file(result.model_path).model, example)
-            run.log_artifacts([result.model_path])
-    return result
+        previous = resumable_run_id(params, windows, store, masks, out)
+        name = f"{params.model}-{params.input_mode}"
+        with MlflowRun(tracking.experiment, run_id=previous, run_name=name) as run:
+            for orphan in run.claim(out):
+                print(f"mcat train: MLflow run {orphan} was left RUNNING by a killed training into {out}; marked KILLED",
+                      file=sys.stderr)
+            if previous is None:
+                val = WindowDataset(windows, "val", store, masks)
+                run.log_params({"train": params.model_dump(mode="json"), "windows": {"T": val.T, "stride": val.stride},
+                                "masks": {"backend": val.mask_store.backend()}})
+                run.set_tags(lineage_tags(data_digest(windows, store, masks)))
+            result = fit(params, windows, store, masks, out, tracker=run, on_epoch_end=on_epoch_end)
+            if result.epochs_run:
+                example = WindowDataset(windows, "val", store, masks)[0][0][None].numpy()
+                run.log_torch_model(load_model_file(result.model_path).model, example)
+                run.log_artifacts([result.model_path])
+        return result

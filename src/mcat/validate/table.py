@@ -21,11 +21,11 @@ def recording_table(store_dir: Path, masks_dir: Path) -> tuple[pd.DataFrame, int
     quality = pd.read_csv(quality_file)
     rows = []
     for rec in store.recordings:
-        labels = np.asarray(store.labels(rec.recording_id))
-        mask_file = mask_store.path(rec.recording_id)
-        rows.append({"recording_id": rec.recording_id, "split": rec.split, "frames": len(store.frames(rec.recording_id)),
-                     "labels": len(labels),
-                     "masks": len(np.load(mask_file, mmap_mode="r")) if mask_file.is_file() else 0,
+        labels, frames = np.asarray(store.labels(rec.recording_id)), store.frames(rec.recording_id)
+        present = mask_store.path(rec.recording_id).is_file()  # a count that differs is the gate's to report
+        masks = mask_store.masks(rec.recording_id, (None, *frames.shape[1:])) if present else ()
+        rows.append({"recording_id": rec.recording_id, "split": rec.split, "frames": len(frames),
+                     "labels": len(labels), "masks": len(masks),
                      "label_min": int(labels.min()), "label_max": int(labels.max())})
     table = pd.DataFrame(rows).merge(quality.drop(columns=["frames"]), on="recording_id", how="left")
     return table, len(store.class_names)

@@ -40,7 +40,7 @@ def make_windows(params: WindowsParams, store_dir: Path, masks_dir: Path, out: P
     per_split: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
     too_short = []
     for rec in store.recordings:
-        mask_store.masks(rec.recording_id, rec.n_frames)  # present, and one mask per frame
+        mask_store.masks(rec.recording_id, store.frames(rec.recording_id).shape)  # present, intact, one per frame
         starts = window_starts(rec.n_frames, params.T, params.stride)
         if not len(starts):
             too_short.append(rec.recording_id)
@@ -48,8 +48,11 @@ def make_windows(params: WindowsParams, store_dir: Path, masks_dir: Path, out: P
         per_split.setdefault(rec.split, []).append((rec.recording_id, starts, labels))
     counts = {split: class_counts(np.concatenate([lab for _, _, lab in items]), num_classes)
               for split, items in per_split.items()}
-    if sum(c.sum() for c in counts.values()) == 0:
-        raise McatError(f"no recording has {params.T} frames: lower windows.T or check the store at {store_dir}")
+    for split, count in counts.items():
+        if count.sum() == 0:
+            longest = max(r.n_frames for r in store.recordings if r.split == split)
+            raise McatError(f"split '{split}' gets no window: its longest recording has {longest} frames, fewer than "
+                            f"windows.T={params.T}; lower windows.T (or add longer {split} recordings)")
     kl = kl_divergence(counts["train"], counts["test"]) if {"train", "test"} <= set(counts) else float("nan")
     with atomic_dir(out) as tmp:
         for split, items in per_split.items():

@@ -42,9 +42,12 @@ def load_yolo(weights: str):
     try:
         model = ultralytics.YOLO(weights, task="segment")
     except Exception as exc:  # noqa: BLE001 - ultralytics raises ConnectionError, FileNotFoundError, ...
-        raise McatError(f"YOLO weights '{weights}' are not on this machine and could not be downloaded "
-                        f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:160]}); download them and set "
-                        "masks.yolo.weights to the file's path") from None
+        why = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:160]}"
+        if Path(weights).is_file():
+            raise McatError(f"YOLO weights file '{weights}' cannot be loaded: damaged, truncated or not YOLO weights "
+                            f"({why}); download it again") from None
+        raise McatError(f"YOLO weights '{weights}' are not on this machine and could not be downloaded ({why}); "
+                        "download them and set masks.yolo.weights to the file's path") from None
     if model.task != "segment":
         raise McatError(f"YOLO weights '{weights}' are a {model.task} model; masks.yolo.weights needs a "
                         "segmentation model (e.g. yolo11n-seg.pt)")
