@@ -64,14 +64,30 @@ def _windows(params: Params, args: argparse.Namespace) -> None:
 
 
 def _train(params: Params, args: argparse.Namespace) -> None:
+    if args.nproc is not None and "WORLD_SIZE" not in os.environ:
+        return _train_in_processes(params, args)
     from mcat.train.stage import train
 
     result = train(params.train, args.windows, args.store, args.masks, args.out, tracking=_tracking(params, args))
+    if os.environ.get("RANK", "0") != "0":
+        return  # rank 0 reports for the distributed run
     run_id = result.run_id
     resumed = f", resumed after epoch {result.resumed_from_epoch}" if result.resumed_from_epoch else ""
     print(f"{params.train.model}-{params.train.input_mode}: best val macro-F1 {result.best_val_macro_f1:.3f} at epoch "
           f"{result.best_epoch}{resumed}; {result.clips_per_second:.1f} clips/s -> {result.model_path}"
           + (f" (MLflow run {run_id})" if run_id else ""))
+
+
+def _train_in_processes(params: Params, args: argparse.Namespace) -> None:
+    from mcat.data.dataset import WindowDataset
+    from mcat.train.distributed import World
+    from mcat.train.launch import run_torchrun
+    from mcat.train.loop import check_world
+
+    if args.nproc < 1:
+        raise McatError(f"--nproc {args.nproc}: give 1 or more processes")
+    check_world(params.train, World(0, args.nproc), len(WindowDataset(args.windows, "train", args.store, args.masks)))
+    run_torchrun(args.nproc, args.argv)
 
 
 def _evaluate(params: Params, args: argparse.Namespace) -> None:
@@ -202,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     data_paths.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     p = stage("train", _train, "train the model (resumes an interrupted run); logs to MLflow", [data_paths])
     p.add_argument("--out", type=Path, default=Path("models"))
+    p.add_argument("--nproc", type=int, help="train data-parallel in N processes on this machine (torchrun: one per "
+                   "GPU, or CPU processes with gloo); train.batch_size stays the global batch")
     p = stage("evaluate", _evaluate, "score the model per split; slow (val) vs fast (test) gap; plots", [data_paths])
     p.add_argument("--model", type=Path, default=Path("models/model.pt"))
     p.add_argument("--reports", type=Path, default=Path("reports"))
@@ -235,8 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["compile", "submit", "run-local"])
     p.add_argument("--package", type=Path, default=Path("reports/pipeline/mcat-training.yaml"),
                    help="the compiled pipeline (written by compile, read by submit)")
-    p.add_argument("--image", default="ghcr.io/mcat-ml/mcat:0.1.0-cpu",
-                   help="the component image built from infra/docker (a unique tag or a digest: the cache keys on it)")
+    p.add_argument("--registry", default="ghcr.io/mcat-ml/mcat",
+                   help="compile: where the images are; they default to <registry>:<git sha>-cpu and -cuda")
+    p.add_argument("--image", help="compile: the data stages' image (infra/docker/Dockerfile.cpu; a unique tag or "
+                   "a digest: Kubeflow's cache keys on it)")
+    p.add_argument("--train-image", help="compile: the training step's image (infra/docker/Dockerfile.cuda)")
     p.add_argument("--secret", default="mcat-env", help="Kubernetes secret with MLflow/S3 env vars ('' for none)")
     p.add_argument("--host", help="submit: the Kubeflow Pipelines API URL")
     p.add_argument("--experiment", default="mcat", help="submit: the Kubeflow experiment")
@@ -248,7 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         params = load_params(args.params, args.preset, args.overrides)
         args.run(params, args)

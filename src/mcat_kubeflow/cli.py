@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from mcat.config import Params
 from mcat.errors import McatError
@@ -11,8 +12,12 @@ from mcat_kubeflow import run
 
 def run_pipeline_command(params: Params, args: argparse.Namespace) -> None:
     if args.action == "compile":
-        out = run.compile_pipeline(params, args.package, args.image, args.secret or None)
-        print(f"compiled the mcat-training pipeline (image {args.image}) -> {out}; "
+        data_image, train_image = run.default_images(args.registry)
+        data_image, train_image = args.image or data_image, args.train_image or train_image
+        for problem in run.cluster_problems(params):
+            print(f"mcat pipeline: warning: {problem}", file=sys.stderr)
+        out = run.compile_pipeline(params, args.package, data_image, args.secret or None, train_image)
+        print(f"compiled the mcat-training pipeline (images {data_image}, training {train_image}) -> {out}; "
               f"submit it with: mcat pipeline submit --host URL")
     elif args.action == "submit":
         if not args.host:

@@ -1,7 +1,7 @@
 """The training DAG on Kubeflow Pipelines v2::
 
     ingest ─▶ plan_mask_shards ─▶ ParallelFor(shard): masks_shard ─▶ gather_masks ─▶ validate
-           ─▶ windows ─▶ train (GPU) ─▶ evaluate ─▶ speedtest
+           ─▶ windows ─▶ train (N GPUs: torchrun, N processes) ─▶ evaluate ─▶ speedtest
                                                    └▶ register (when the library's registration gate passes)
 
 Data stages are cached (same params and inputs: reused); train, evaluate, speedtest and register always run. The pods
@@ -15,11 +15,13 @@ SECRET_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKIN
               "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL")
 
 
-def make_pipeline(image: str, secret_name: str | None = "mcat-env"):
-    """The pipeline function on ``image``; ``secret_name=None`` leaves the env alone (the local runner)."""
+def make_pipeline(image: str, secret_name: str | None = "mcat-env", train_image: str | None = None):
+    """The pipeline function: the training step on ``train_image`` (CUDA), every other step on ``image``;
+    ``secret_name=None`` leaves the env alone (the local runner)."""
     from mcat_kubeflow.components import build
 
     ops = build(image)
+    train_ops = build(train_image) if train_image and train_image != image else ops
 
     def with_env(task: dsl.PipelineTask) -> dsl.PipelineTask:
         if secret_name:
@@ -38,8 +40,8 @@ def make_pipeline(image: str, secret_name: str | None = "mcat-env"):
         masks = ops.gather_masks(parts=dsl.Collected(shard.outputs["masks"]))
         gate = ops.validate(params=params, store=ingest.outputs["store"], masks=masks.outputs["masks"])
         windows = ops.windows(params=params, store=ingest.outputs["store"], masks=masks.outputs["masks"]).after(gate)
-        train = with_env(ops.train(params=params, windows=windows.outputs["windows"], store=ingest.outputs["store"],
-                                   masks=masks.outputs["masks"]))
+        train = with_env(train_ops.train(params=params, windows=windows.outputs["windows"], store=ingest.outputs["store"],
+                                         masks=masks.outputs["masks"], processes=train_accelerator_count))
         train.set_accelerator_type(train_accelerator).set_accelerator_limit(train_accelerator_count)
         train.set_cpu_request(train_cpu).set_memory_request(train_memory).set_caching_options(False)
         evaluate = with_env(ops.evaluate(params=params, model=train.outputs["model"],

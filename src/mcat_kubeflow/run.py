@@ -19,17 +19,44 @@ def pipeline_arguments(params: Params, overrides: dict | None = None) -> dict:
     return {"params": params.model_dump_json(), "mask_shards": params.masks.shards, **(overrides or {})}
 
 
-def compile_pipeline(params: Params, out: Path, image: str, secret: str | None = "mcat-env") -> Path:
-    """Write the pipeline IR YAML to ``out``; ``image`` is the component image (use a unique tag or digest:
-    Kubeflow's cache keys on the string)."""
+def compile_pipeline(params: Params, out: Path, image: str, secret: str | None = "mcat-env",
+                     train_image: str | None = None) -> Path:
+    """Write the pipeline IR YAML to ``out``; ``image`` runs the data stages, ``train_image`` (default: ``image``)
+    the training step. Use unique tags or digests: Kubeflow's cache keys on the strings."""
     from kfp import compiler
 
     from mcat_kubeflow.dag import make_pipeline
 
     with atomic_file(Path(out)) as tmp:
-        compiler.Compiler().compile(make_pipeline(image, secret), str(tmp),
+        compiler.Compiler().compile(make_pipeline(image, secret, train_image), str(tmp),
                                     pipeline_parameters=pipeline_arguments(params))
     return Path(out)
+
+
+def default_images(registry: str) -> tuple[str, str]:
+    """(data image, training image) tagged with the checked-out commit: ``<registry>:<sha>-cpu`` and ``-cuda``."""
+    import subprocess
+
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        raise McatError("cannot tell the commit to tag the images with (not a git checkout?): pass --image and "
+                        "--train-image") from None
+    return f"{registry}:{sha}-cpu", f"{registry}:{sha}-cuda"
+
+
+def cluster_problems(params: Params) -> list[str]:
+    """Params that point at this machine, which a pod cannot see, each with its fix."""
+    problems = []
+    if not params.ingest.source.startswith("s3://"):
+        problems.append(f"ingest.source={params.ingest.source} is a local path the pods cannot read: put the dataset "
+                        "in S3 and set ingest.source=s3://bucket/prefix")
+    weights = {"selfie": params.masks.selfie.model, "yolo": params.masks.yolo.weights}.get(params.masks.backend)
+    if weights and "/" in weights and not weights.startswith("/"):
+        problems.append(f"masks.{params.masks.backend} points at {weights}, a relative path on this machine: bake the "
+                        "file into the image (e.g. /opt/mcat/weights/) and give its absolute path")
+    return problems
 
 
 def submit(package: Path, host: str, experiment: str, run_name: str | None, arguments: dict) -> str:

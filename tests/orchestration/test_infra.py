@@ -3,12 +3,15 @@
 import re
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, _free_port, _wait_for
 
 INFRA = ROOT / "infra"
 DOCKERFILES = sorted((INFRA / "docker").glob("Dockerfile.*"))
@@ -51,4 +54,38 @@ def test_compose_and_kubernetes_manifests_hold_the_team_stack():
                   if d["metadata"]["name"] == "mcat-env")
     from mcat_kubeflow.dag import SECRET_ENV
 
-    assert set(secret["stringData"]) <= set(SECRET_ENV)
+    assert set(secret["stringData"]) == set(SECRET_ENV)  # the pipeline maps every key
+
+
+def test_the_mlflow_manifest_answers_the_host_the_pods_use(tmp_path):
+    """`mlflow server` with the manifest's own args (store and address swapped for local ones) accepts the Host
+    header of the secret's MLFLOW_TRACKING_URI and still refuses other hosts."""
+    [deployment] = [d for d in yaml.safe_load_all((INFRA / "k8s" / "mlflow.yaml").read_text()) if d["kind"] == "Deployment"]
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    secret = next(d for d in yaml.safe_load_all((INFRA / "k8s" / "secrets.template.yaml").read_text())
+                  if d["metadata"]["name"] == "mcat-env")
+    port = _free_port()
+    local = {"--host": "127.0.0.1", "--port": str(port), "--backend-store-uri": f"sqlite:///{tmp_path}/mlflow.db",
+             "--artifacts-destination": str(tmp_path / "artifacts")}
+    command = [str(Path(sys.executable).with_name("mlflow")), *(
+        f"{a.split('=')[0]}={local[a.split('=')[0]]}" if a.split("=")[0] in local else a for a in args[1:])]
+    assert any(a.startswith("--allowed-hosts=") for a in command)
+    proc = subprocess.Popen([*command, "--workers", "1"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_for(f"{url}/health", proc, 120)
+
+        def status(host: str) -> int:
+            request = urllib.request.Request(f"{url}/api/2.0/mlflow/experiments/search?max_results=1",
+                                             headers={"Host": host})
+            try:
+                return urllib.request.urlopen(request, timeout=10).status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert status(urlparse(secret["stringData"]["MLFLOW_TRACKING_URI"]).netloc) == 200
+        assert status("attacker.example:5000") == 403
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

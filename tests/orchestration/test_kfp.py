@@ -2,6 +2,7 @@
 local run of the whole DAG producing a registered model in a real `mlflow server`, and clean errors."""
 
 import json
+import subprocess
 import uuid
 
 import pytest
@@ -12,20 +13,27 @@ from mlflow.tracking import MlflowClient
 from mcat.cli import main
 from mcat_kubeflow.run import run_local
 
-from conftest import tiny_params, with_source
+from conftest import ROOT, tiny_params, with_source
 
 
-def test_compile_writes_ir_that_kfp_loads_back(tmp_path):
+def test_compile_writes_ir_that_kfp_loads_back(tmp_path, capsys):
     package = tmp_path / "pipeline.yaml"
     assert main(["pipeline", "compile", "--preset", "tiny", "--package", str(package),
-                 "--image", "registry.example/mcat:abc123"]) == 0
+                 "--image", "registry.example/mcat:abc123-cpu", "--train-image", "registry.example/mcat:abc123-cuda"]) == 0
+    warnings = capsys.readouterr().err
+    assert "ingest.source=data/synthetic is a local path the pods cannot read" in warnings
+    assert "masks.selfie" not in warnings  # tiny masks with the dataset's own (provided) masks
     loaded = components.load_component_from_file(str(package))
     assert loaded.name == "mcat-training"
     assert {"params", "mask_shards", "train_accelerator"} <= set(loaded.component_spec.inputs)
     assert "register_min_test_macro_f1" not in loaded.component_spec.inputs  # the library's gate decides
     ir, platform = yaml.safe_load_all(package.read_text())
     executors = ir["deploymentSpec"]["executors"]
-    assert {e["container"]["image"] for e in executors.values()} == {"registry.example/mcat:abc123"}
+    images = {name: e["container"]["image"] for name, e in executors.items()}
+    assert images.pop("exec-train") == "registry.example/mcat:abc123-cuda"
+    assert set(images.values()) == {"registry.example/mcat:abc123-cpu"}
+    processes = ir["root"]["dag"]["tasks"]["train"]["inputs"]["parameters"]["processes"]
+    assert processes["componentInputParameter"] == "train_accelerator_count"  # torchrun, one process per GPU
     resources = executors["exec-train"]["container"]["resources"]
     assert "train_accelerator" in resources["accelerator"]["resourceType"]
     assert "train_memory" in resources["resourceMemoryRequest"]
@@ -42,6 +50,10 @@ def test_compile_writes_ir_that_kfp_loads_back(tmp_path):
 def test_submit_to_an_unreachable_host_says_so(tmp_path, capsys):
     package = tmp_path / "pipeline.yaml"
     assert main(["pipeline", "compile", "--preset", "tiny", "--package", str(package)]) == 0
+    sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
+    ir = next(yaml.safe_load_all(package.read_text()))
+    assert ir["deploymentSpec"]["executors"]["exec-train"]["container"]["image"] == f"ghcr.io/mcat-ml/mcat:{sha.strip()}-cuda"
+    capsys.readouterr()
     code = main(["pipeline", "submit", "--package", str(package), "--host", "http://127.0.0.1:9"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and "cannot create a run on http://127.0.0.1:9" in err and "\n" not in err, err

@@ -60,6 +60,8 @@ class TrainParams(Strict):
     seed: int
     device: Literal["auto", "cpu", "cuda"]
     workers: int = Field(ge=0, description="DataLoader worker processes")
+    distributed_timeout_s: float = Field(gt=0, description="DDP: the longest wait for the other processes (joining, "
+                                         "then at each collective step) before a clear error")
 
     @field_validator("betas")
     @classmethod

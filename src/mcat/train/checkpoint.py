@@ -7,6 +7,7 @@ with the same recipe. Everything is tensors and plain Python, loadable with ``we
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,8 @@ def load_checkpoint(path: Path, recipe: str) -> dict[str, Any] | None:
     try:
         state = load_torch_file(path, "training checkpoint", "it was set aside and training starts afresh")
     except McatError as exc:
-        Path(path).replace(Path(path).with_name(Path(path).name + ".damaged"))
+        with contextlib.suppress(FileNotFoundError):  # another process of a distributed run set it aside first
+            Path(path).replace(Path(path).with_name(Path(path).name + ".damaged"))
         print(f"mcat train: warning: {exc}", file=sys.stderr)
         return None
     return state if state.get("recipe") == recipe else None

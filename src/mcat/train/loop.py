@@ -2,8 +2,9 @@
 class-weighted cross-entropy, clip-consistent augmentation, model selection on validation macro-F1.
 
 Seeded per epoch (shuffling, augmentation, dropout), checkpointed after every epoch, so a run resumed
-from its last checkpoint ends with the same weights as one that was never interrupted. Torch, numpy
-and the project's own modules only: no MLflow or scikit-learn (tracking comes in through ``Tracker``).
+from its last checkpoint ends with the same weights as one that was never interrupted. Data-parallel over
+the processes of a :class:`~mcat.train.distributed.World` (one process: plain training). Torch, numpy and the
+project's own modules only: no MLflow or scikit-learn (tracking comes in through ``Tracker``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, Subset
 from tqdm import tqdm
 
 from mcat.atomic import write_csv
@@ -34,7 +36,8 @@ from mcat.stats import class_counts
 from mcat.train.augment import augment
 from mcat.train.checkpoint import load_checkpoint, save_checkpoint
 from mcat.train.class_weights import effective_number_weights
-from mcat.train.metrics import accuracy, macro_f1
+from mcat.train.distributed import World
+from mcat.train.metrics import accuracy, confusion_matrix, f1_from_confusion, macro_f1
 
 
 class Tracker(Protocol):
@@ -75,11 +78,12 @@ def _seeded(seed: int, epoch: int, stream: int) -> torch.Generator:
 
 
 def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, loss_fn, device, tp: TrainParams,
-                 generator: torch.Generator, num_classes: int, desc: str) -> dict[str, float]:
+                 generator: torch.Generator, num_classes: int, desc: str, world: World) -> dict[str, float]:
+    """One pass over this process's share of the train windows; the metrics are over every process's share."""
     model.train()
     losses, labels, predictions, seen = [], [], [], 0
     start = time.perf_counter()
-    bar = tqdm(loader, desc=desc, unit="batch", leave=False, disable=None)
+    bar = tqdm(loader, desc=desc, unit="batch", leave=False, disable=None if world.main else True)
     for step, (clips, target) in enumerate(bar, 1):
         clips = clips.to(device, non_blocking=True)
         target = target.to(device, non_blocking=True)
@@ -99,13 +103,22 @@ def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, los
         labels.append(target.cpu().numpy())
         predictions.append(logits.argmax(dim=1).cpu().numpy())
         bar.set_postfix(loss=f"{loss.item():.3f}", clips_s=f"{seen / (time.perf_counter() - start):.1f}")
-    y, p = np.concatenate(labels), np.concatenate(predictions)
-    return {"train_loss": sum(losses) / seen, "train_accuracy": accuracy(y, p),
-            "train_macro_f1": macro_f1(y, p, num_classes), "clips_per_second": seen / (time.perf_counter() - start)}
+    seconds = time.perf_counter() - start
+    confusion = confusion_matrix(np.concatenate(labels), np.concatenate(predictions), num_classes)
+    totals = world.sum(torch.tensor([sum(losses), seen, *confusion.ravel()], dtype=torch.float64))
+    loss_sum, seen_all, confusion = float(totals[0]), int(totals[1]), totals[2:].long().numpy().reshape(confusion.shape)
+    return {"train_loss": loss_sum / seen_all, "train_accuracy": float(np.trace(confusion) / seen_all),
+            "train_macro_f1": f1_from_confusion(confusion), "train_clips": seen_all,
+            "clips_per_second": seen_all * world.size / float(world.sum(torch.tensor([seconds]))[0])}
 
 
-def _validate(model: nn.Module, loader: DataLoader, device, num_classes: int) -> dict[str, float]:
-    labels, probs = predict_proba(model, loader, device)
+def _validate(model: nn.Module, val_set: WindowDataset, batch_size: int, workers: int, device, num_classes: int,
+              world: World) -> dict[str, float]:
+    """Metrics over every val window; each process scores every ``world.size``-th window."""
+    share = Subset(val_set, range(world.rank, len(val_set), world.size))
+    loader = DataLoader(share, batch_size=batch_size, num_workers=workers, pin_memory=device.type == "cuda")
+    parts = world.gather(predict_proba(model, loader, device))
+    labels, probs = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     predictions = probs.argmax(axis=1)
     loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None))))
     return {"val_loss": loss, "val_accuracy": accuracy(labels, predictions),
@@ -126,41 +139,63 @@ def _code_digest() -> str:
     return sha.hexdigest()[:16]
 
 
+def _order(train_set: WindowDataset, seed: int, epoch: int, world: World) -> dict[str, Any]:
+    """How the epoch's windows are shuffled: one seeded permutation, dealt over the processes in a world of
+    several (``DistributedSampler``, reseeded each epoch)."""
+    if world.size == 1:
+        return {"shuffle": True, "generator": _seeded(seed, epoch, 0)}
+    sampler = DistributedSampler(train_set, num_replicas=world.size, rank=world.rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    return {"sampler": sampler}
+
+
 def resumable_run_id(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path) -> str | None:
     """The MLflow run of the checkpoint in ``out`` that this training would resume, if any."""
     state = load_checkpoint(Path(out) / "checkpoints" / "last.pt", training_recipe(tp, windows, store, masks))
     return state.get("mlflow_run_id") if state else None
 
 
+def check_world(tp: TrainParams, world: World, train_windows: int) -> None:
+    """The errors of a process count that cannot split the training: raised before any process starts work."""
+    if tp.batch_size % world.size:
+        raise McatError(f"train.batch_size={tp.batch_size} (the global batch) does not split over {world.size} "
+                        f"processes: use a multiple of {world.size}, or fewer processes")
+    if train_windows < world.size:
+        raise McatError(f"{world.size} processes for {train_windows} training windows: use at most {train_windows}")
+
+
 def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, tracker: Tracker | None = None,
-          on_epoch_end: Callable[[int, dict[str, float]], None] | None = None) -> TrainResult:
+          on_epoch_end: Callable[[int, dict[str, float]], None] | None = None, world: World = World()) -> TrainResult:
     """Train ``tp.model`` on the train windows, select on val, write ``out/model.pt`` (the best
     epoch's weights) and ``out/history.csv`` (per-epoch metrics, for ``dvc plots``).
 
     Resumes from ``out/checkpoints/last.pt`` when it was made with the same params and data; a finished
     run with the same recipe returns at once. ``on_epoch_end(epoch, metrics)`` runs after each checkpoint.
+    In a ``world`` of several processes (its process group joined), each trains on its share of every batch
+    and rank 0 alone writes and tracks.
     """
     out = Path(out)
     tracker = tracker or NoTracking()
-    device = resolve_device(tp.device)
+    device = world.device(resolve_device(tp.device))
     train_set = WindowDataset(windows, "train", store, masks, tempo=tp.augment.tempo)
     val_set = WindowDataset(windows, "val", store, masks)
     if not len(train_set) or not len(val_set):
         raise McatError(f"training needs train and val windows in {windows} (got {len(train_set)} and {len(val_set)})")
+    check_world(tp, world, len(train_set))
     names = train_set.class_names
-    torch.manual_seed(tp.seed)  # the initial weights
+    torch.manual_seed(tp.seed)  # the initial weights, the same in every process
     model = build(tp.model, tp.input_mode, len(names), **tp.model_options).to(device)
     counts = class_counts(train_set.labels, len(names))
     weights = torch.tensor(effective_number_weights(counts, tp.class_weight_beta), dtype=torch.float32)
     loss_fn = nn.CrossEntropyLoss(weight=weights.to(device))
     optimizer = torch.optim.AdamW(model.parameters(), lr=tp.lr, weight_decay=tp.weight_decay, betas=tp.betas)
-    steps_per_epoch = math.ceil(len(train_set) / tp.batch_size)
+    batch = tp.batch_size // world.size  # per process
+    steps_per_epoch = math.ceil(math.ceil(len(train_set) / world.size) / batch)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=tp.epochs * steps_per_epoch)
     data = data_digest(windows, store, masks)
     recipe = training_recipe(tp, windows, store, masks)
 
     pin = device.type == "cuda"
-    val_loader = DataLoader(val_set, batch_size=tp.batch_size, num_workers=tp.workers, pin_memory=pin)
     state = load_checkpoint(out / "checkpoints" / "last.pt", recipe)
     start_epoch, best_f1, best_epoch, history = 1, -1.0, 0, []
     best_state = None
@@ -171,19 +206,24 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
         start_epoch, best_f1, best_epoch = state["epoch"] + 1, state["best_val_macro_f1"], state["best_epoch"]
         history, best_state = state["history"], state["best_model"]
     resumed_from = start_epoch - 1
+    trained = model if world.size == 1 else DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None)
     if resumed_from == 0:
         tracker.log_params({"model_parameters": sum(p.numel() for p in model.parameters()), "data_digest": data,
                             "train_windows": len(train_set), "val_windows": len(val_set), "device": str(device)})
 
     for epoch in range(start_epoch, tp.epochs + 1):
-        torch.manual_seed(tp.seed * 7919 + epoch)  # dropout
+        torch.manual_seed(tp.seed * 7919 + epoch + 100_003 * world.rank)  # dropout
         train_set.set_epoch(tp.seed, epoch)  # tempo draws
-        loader = DataLoader(train_set, batch_size=tp.batch_size, shuffle=True, num_workers=tp.workers,
-                            pin_memory=pin, generator=_seeded(tp.seed, epoch, 0))
+        loader = DataLoader(train_set, batch_size=batch, num_workers=tp.workers, pin_memory=pin,
+                            **_order(train_set, tp.seed, epoch, world))
         lr = scheduler.get_last_lr()[0]
-        metrics = _train_epoch(model, loader, optimizer, scheduler, loss_fn, device, tp,
-                               _seeded(tp.seed, epoch, 1), len(names), f"epoch {epoch}/{tp.epochs}")
-        metrics.update(_validate(model, val_loader, device, len(names)), lr=lr)
+        metrics = _train_epoch(trained, loader, optimizer, scheduler, loss_fn, device, tp,
+                               _seeded(tp.seed, epoch, 1 + 2 * world.rank), len(names), f"epoch {epoch}/{tp.epochs}",
+                               world)
+        metrics.update(_validate(model, val_set, batch, tp.workers, device, len(names), world), lr=lr)
+        if not world.main:
+            continue
         history.append({"epoch": epoch, **metrics})
         write_csv(out / "history.csv", list(history[0]), ([h[k] for k in history[0]] for h in history))
         tracker.log_metrics(metrics, step=epoch)
@@ -200,6 +240,9 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
         if on_epoch_end is not None:
             on_epoch_end(epoch, metrics)
 
+    if not world.main:
+        return TrainResult(out / "model.pt", best_epoch, best_f1, tp.epochs - resumed_from, resumed_from, 0.0,
+                           sum(p.numel() for p in model.parameters()))
     preprocessing = Preprocessing(train_set.resolution, train_set.T, train_set.stride, label_frame(train_set.T),
                                   train_set.mask_store.backend())
     meta = {"best_epoch": best_epoch, "val_macro_f1": best_f1, "data_digest": data, "recipe": recipe,

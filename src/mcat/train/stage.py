@@ -1,7 +1,9 @@
-"""``mcat train``: the training loop inside an MLflow run, with lineage tags and the logged model."""
+"""``mcat train``: the training loop inside an MLflow run, with lineage tags and the logged model; data-parallel
+when started by torchrun (see :mod:`mcat.train.distributed`)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Callable
@@ -10,7 +12,9 @@ from mcat.atomic import exclusive
 from mcat.config import MlflowParams, TrainParams
 from mcat.data.dataset import WindowDataset
 from mcat.data.digest import data_digest
+from mcat.inference import resolve_device
 from mcat.modelfile import load_model_file
+from mcat.train.distributed import process_group, world_from_env
 from mcat.train.loop import TrainResult, fit, resumable_run_id
 
 
@@ -18,10 +22,14 @@ def train(params: TrainParams, windows: Path, store: Path, masks: Path, out: Pat
           tracking: MlflowParams | None = None,
           on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainResult:
     """Train as :func:`mcat.train.loop.fit` does; with ``tracking``, inside an MLflow run of its experiment (a
-    resumed training continues its run). The result's ``run_id`` names the run (None without tracking)."""
-    with exclusive(out, "mcat train"):
-        if tracking is None:
-            return fit(params, windows, store, masks, out, on_epoch_end=on_epoch_end)
+    resumed training continues its run). The result's ``run_id`` names the run (None without tracking).
+
+    Under torchrun every process calls this: rank 0 holds ``out``, tracks and writes; the others train."""
+    world = world_from_env()
+    holds = exclusive(out, "mcat train") if world.main else contextlib.nullcontext()
+    with holds, process_group(world, resolve_device(params.device), params.distributed_timeout_s):
+        if tracking is None or not world.main:
+            return fit(params, windows, store, masks, out, on_epoch_end=on_epoch_end, world=world)
         from mcat.tracking import MlflowRun, lineage_tags
 
         previous = resumable_run_id(params, windows, store, masks, out)
@@ -35,7 +43,7 @@ def train(params: TrainParams, windows: Path, store: Path, masks: Path, out: Pat
                 run.log_params({"train": params.model_dump(mode="json"), "windows": {"T": val.T, "stride": val.stride},
                                 "masks": {"backend": val.mask_store.backend()}})
                 run.set_tags(lineage_tags(data_digest(windows, store, masks)))
-            result = fit(params, windows, store, masks, out, tracker=run, on_epoch_end=on_epoch_end)
+            result = fit(params, windows, store, masks, out, tracker=run, on_epoch_end=on_epoch_end, world=world)
             if result.epochs_run:
                 example = WindowDataset(windows, "val", store, masks)[0][0][None].numpy()
                 run.log_torch_model(load_model_file(result.model_path).model, example)

@@ -4,14 +4,24 @@ confusion matrix for the Kubeflow UI), speedtest, register. MLflow and S3 settin
 from kfp.dsl import Artifact, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
 
 
-def train(params: str, windows: Input[Dataset], store: Input[Dataset], masks: Input[Dataset], model: Output[Model]):
-    """Train (tracked in MLflow); ``model`` is the training folder: model.pt, history.csv, checkpoints/."""
+def train(params: str, windows: Input[Dataset], store: Input[Dataset], masks: Input[Dataset], model: Output[Model],
+          processes: int = 1):
+    """Train (tracked in MLflow); ``model`` is the training folder: model.pt, history.csv, checkpoints/.
+    ``processes`` > 1: data-parallel, torchrun with that many processes in this pod (one per GPU, NCCL)."""
     from mcat.config import Params
+    from mcat.modelfile import load_model_file
+    from mcat.train.launch import train_in_processes
     from mcat.train.stage import train
 
-    p = Params.model_validate_json(params)
-    result = train(p.train, windows.path, store.path, masks.path, model.path, tracking=p.mlflow)
-    model.metadata.update({"best_val_macro_f1": result.best_val_macro_f1, "mlflow_run_id": result.run_id or ""})
+    if processes > 1:
+        meta = load_model_file(train_in_processes(params, processes, windows.path, store.path, masks.path, model.path,
+                                                  track=True)).meta
+        best, run_id = meta["val_macro_f1"], meta["mlflow_run_id"]
+    else:
+        p = Params.model_validate_json(params)
+        result = train(p.train, windows.path, store.path, masks.path, model.path, tracking=p.mlflow)
+        best, run_id = result.best_val_macro_f1, result.run_id
+    model.metadata.update({"best_val_macro_f1": best, "mlflow_run_id": run_id or ""})
 
 
 def evaluate(params: str, model: Input[Model], windows: Input[Dataset], store: Input[Dataset],
