@@ -69,6 +69,14 @@ def main() -> None:
         ingest_params = params.ingest.model_copy(update={"source": str(tmp / "synthetic")})
         _, stage_s = timed(lambda: ingest(ingest_params, tmp / "store"))
         print(f"mcat ingest stage (incl. sha256, masks, writes): {frames / stage_s:8.0f} frames/s")
+        minutes = frames / params.synth.fps / 60
+        per_hour = 3600 / stage_s
+        print(f"one ingest pod (this process): {len(videos) * per_hour:8.0f} videos/h = {minutes * per_hour:6.0f} "
+              f"video-minutes/h; N ingest shards: N times as many")
+        selfie = params.masks.model_copy(update={"backend": "selfie"})
+        _, selfie_s = timed(lambda: generate_masks(selfie, tmp / "store", tmp / "selfie", source=ingest_params.source))
+        print(f"one masks pod, selfie backend: {len(videos) * 3600 / selfie_s:8.0f} videos/h = "
+              f"{minutes * 3600 / selfie_s:6.0f} video-minutes/h ({frames / selfie_s:.0f} frames/s); N mask shards: N times")
         generate_masks(params.masks, tmp / "store", tmp / "masks", source=ingest_params.source)
         make_windows(params.windows, tmp / "store", tmp / "masks", tmp / "windows")
         dataset = WindowDataset(tmp / "windows", "train", tmp / "store", tmp / "masks")

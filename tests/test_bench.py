@@ -14,7 +14,7 @@ def run(*args: str) -> str:
 
 def test_data_bench_runs():
     out = run("bench/data_bench.py", "--preset", "tiny", "--recordings", "1")
-    assert "ratio to raw decode" in out and "clips/s" in out
+    assert "ratio to raw decode" in out and "clips/s" in out and "one masks pod, selfie backend" in out
 
 
 def test_models_bench_runs():

@@ -263,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", default="mcat", help="submit: the Kubeflow experiment")
     p.add_argument("--run-name", help="submit: the run's name")
     p.add_argument("--shards", type=int, help="mask shards fanned out with ParallelFor (default: masks.shards)")
+    p.add_argument("--ingest-shards", type=int, help="ingest shards fanned out with ParallelFor (default: ingest.shards)")
     p.add_argument("--root", type=Path, default=Path("reports/pipeline/local"), help="run-local: outputs")
     stage("params", _show_params, "print the validated parameters after presets and overrides")
     return parser

@@ -22,11 +22,17 @@ def run_pipeline_command(params: Params, args: argparse.Namespace) -> None:
     elif args.action == "submit":
         if not args.host:
             raise McatError("submit needs --host: the Kubeflow Pipelines API URL (e.g. http://localhost:8080)")
-        arguments = {"mask_shards": args.shards} if args.shards else {}
+        arguments = shard_arguments(args)
         run_id = run.submit(args.package, args.host, args.experiment, args.run_name, arguments)
         print(f"created run {run_id} in experiment '{args.experiment}' on {args.host}")
     else:
-        result = run.run_local(params, args.root, shards=args.shards)
+        result = run.run_local(params, args.root, shard_arguments(args))
         registered = (f"registered version {result.registered_version}" if result.registered_version
                       else "not registered (the registration gate refused it: see the register task's output)")
         print(f"local run done: test macro-F1 {result.test_macro_f1:.3f}, {registered}; outputs under {result.root}")
+
+
+def shard_arguments(args: argparse.Namespace) -> dict:
+    """The pipeline arguments ``--shards`` and ``--ingest-shards`` override (none: the compiled defaults)."""
+    given = {"mask_shards": args.shards, "ingest_shards": args.ingest_shards}
+    return {key: value for key, value in given.items() if value is not None}

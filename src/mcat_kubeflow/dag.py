@@ -1,6 +1,7 @@
 """The training DAG on Kubeflow Pipelines v2::
 
-    ingest ─▶ plan_mask_shards ─▶ ParallelFor(shard): masks_shard ─▶ gather_masks ─▶ validate
+    plan_ingest_shards ─▶ ParallelFor(shard): ingest_shard ─▶ gather_store
+           ─▶ plan_mask_shards ─▶ ParallelFor(shard): masks_shard ─▶ gather_masks ─▶ validate
            ─▶ windows ─▶ train (N GPUs: torchrun, N processes) ─▶ evaluate ─▶ speedtest
                                                    └▶ register (when the library's registration gate passes)
 
@@ -31,9 +32,12 @@ def make_pipeline(image: str, secret_name: str | None = "mcat-env", train_image:
 
     @dsl.pipeline(name="mcat-training",
                   description="exercise recognition under execution-speed shift: data to registered model")
-    def training(params: str, mask_shards: int, train_accelerator: str = "nvidia.com/gpu", train_accelerator_count: int = 1,
-                 train_cpu: str = "4", train_memory: str = "16G"):
-        ingest = with_env(ops.ingest(params=params)).set_display_name("ingest")
+    def training(params: str, ingest_shards: int, mask_shards: int, train_accelerator: str = "nvidia.com/gpu",
+                 train_accelerator_count: int = 1, train_cpu: str = "4", train_memory: str = "16G"):
+        plan = with_env(ops.plan_ingest_shards(params=params, shards=ingest_shards))
+        with dsl.ParallelFor(plan.output, name="ingest-shards") as ingest_recordings:
+            part = with_env(ops.ingest_shard(params=params, recordings=ingest_recordings))
+        ingest = ops.gather_store(parts=dsl.Collected(part.outputs["store"]), shards=plan.output)
         shards = ops.plan_mask_shards(store=ingest.outputs["store"], shards=mask_shards)
         with dsl.ParallelFor(shards.output, name="mask-shards") as recordings:
             shard = with_env(ops.masks_shard(params=params, store=ingest.outputs["store"], recordings=recordings))

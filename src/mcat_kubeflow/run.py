@@ -2,7 +2,7 @@
 local runner.
 
 The validated params (params.yaml + preset + ``-S``) become the pipeline's ``params`` default, so the IR
-YAML is the experiment; the other pipeline parameters (mask shards, GPU type and count, CPU and memory
+YAML is the experiment; the other pipeline parameters (ingest and mask shards, GPU type and count, CPU and memory
 requests) take their defaults from params or the DAG and can be changed at submission.
 """
 
@@ -16,7 +16,8 @@ from mcat.config import Params
 from mcat.errors import McatError
 
 def pipeline_arguments(params: Params, overrides: dict | None = None) -> dict:
-    return {"params": params.model_dump_json(), "mask_shards": params.masks.shards, **(overrides or {})}
+    return {"params": params.model_dump_json(), "ingest_shards": params.ingest.shards,
+            "mask_shards": params.masks.shards, **(overrides or {})}
 
 
 def compile_pipeline(params: Params, out: Path, image: str, secret: str | None = "mcat-env",
@@ -82,7 +83,7 @@ class LocalRun:
     registered_version: str | None
 
 
-def run_local(params: Params, root: Path, shards: int | None = None) -> LocalRun:
+def run_local(params: Params, root: Path, overrides: dict | None = None) -> LocalRun:
     """The same DAG through ``kfp.local.SubprocessRunner`` in this environment (no Docker engine needed):
     every component runs as a subprocess of this Python; outputs land under ``root``."""
     from kfp import local
@@ -93,7 +94,7 @@ def run_local(params: Params, root: Path, shards: int | None = None) -> LocalRun
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=True)
     pipeline = make_pipeline("local", secret_name=None)
     try:
-        pipeline(**pipeline_arguments(params, {"mask_shards": shards} if shards else {}))
+        pipeline(**pipeline_arguments(params, overrides))
     except RuntimeError as exc:
         raise McatError(f"local pipeline run failed: {str(exc).splitlines()[0][:300]}; task logs above") from None
     return LocalRun(root, *_local_outputs(root))

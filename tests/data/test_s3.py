@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mcat.cli import main
-from mcat.ingest.stage import ingest
+from mcat.ingest.stage import gather_stores, ingest, shard_dataset
 from mcat.data.store import Store
 from mcat.errors import McatError
 
@@ -58,3 +58,26 @@ def test_unreachable_endpoint_is_one_clear_line(s3_env, monkeypatch, capsys, tmp
     assert rc == 1 and "\n" not in err
     assert "cannot reach the S3 endpoint http://127.0.0.1:9" in err and "AWS_ENDPOINT_URL" in err
     assert not (tmp_path / "store").exists()
+
+
+def test_sharded_ingest_fetches_its_own_videos_and_gathers_into_the_whole_store(s3_env, tmp_path, tiny_dataset,
+                                                                                 tiny_store, tiny):
+    bucket = f"mcat-{uuid.uuid4().hex[:8]}"
+    upload(tiny_dataset, bucket, "datasets/tiny")
+    params = tiny.ingest.model_copy(update={"source": f"s3://{bucket}/datasets/tiny"})
+    shards = shard_dataset(params, 3)
+    assert sorted(sum(shards, [])) == sorted(r.recording_id for r in Store(tiny_store[0]).recordings)
+    mirror = tmp_path / "cache/s3" / bucket / "datasets/tiny"
+    assert {p.stat().st_size for p in (mirror / "videos").glob("*.mp4")} == {0}  # planning fetches no video
+    parts = [ingest(params, tmp_path / "part0", recordings=shards[0]).out]
+    assert {p.stem for p in (mirror / "videos").glob("*.mp4") if p.stat().st_size} == set(shards[0])
+    parts += [ingest(params, tmp_path / f"part{i}", recordings=shard).out for i, shard in enumerate(shards) if i]
+    whole = gather_stores(parts, shards, tmp_path / "store")
+    assert whole.recordings == 4
+    remote = Store(tmp_path / "store")
+    assert [r.recording_id for r in remote.recordings] == [r.recording_id for r in Store(tiny_store[0]).recordings]
+    for rec in remote.recordings:
+        np.testing.assert_array_equal(remote.frames(rec.recording_id), Store(tiny_store[0]).frames(rec.recording_id))
+    with pytest.raises(McatError, match="the shards lack recordings"):
+        gather_stores(parts[:1], shards, tmp_path / "partial")
+    assert not (tmp_path / "partial").exists()

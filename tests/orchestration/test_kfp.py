@@ -38,9 +38,11 @@ def test_compile_writes_ir_that_kfp_loads_back(tmp_path, capsys):
     assert "train_accelerator" in resources["accelerator"]["resourceType"]
     assert "train_memory" in resources["resourceMemoryRequest"]
     tasks = ir["root"]["dag"]["tasks"]
-    assert "parameterIterator" in tasks["for-loop-1"] and "register" in tasks
-    assert ir["root"]["inputDefinitions"]["parameters"]["mask_shards"]["defaultValue"] == 2  # tiny's masks.shards
-    assert tasks["ingest"]["cachingOptions"].get("enableCache") and not tasks["train"]["cachingOptions"]
+    assert {"for-loop-1", "for-loop-2", "gather-store", "gather-masks", "register"} <= set(tasks)
+    assert all("parameterIterator" in tasks[loop] for loop in ("for-loop-1", "for-loop-2"))
+    defaults = ir["root"]["inputDefinitions"]["parameters"]
+    assert defaults["mask_shards"]["defaultValue"] == defaults["ingest_shards"]["defaultValue"] == 2  # tiny's
+    assert tasks["gather-store"]["cachingOptions"].get("enableCache") and not tasks["train"]["cachingOptions"]
     secrets = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-train"]["secretAsEnv"]
     assert secrets[0]["secretName"] == "mcat-env"
     assert "MLFLOW_TRACKING_URI" in {m["envVar"] for m in secrets[0]["keyToEnv"]}
@@ -61,15 +63,17 @@ def test_submit_to_an_unreachable_host_says_so(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_the_dag_runs_locally_and_registers_a_model(tiny_dataset, tmp_path, mlflow_env, monkeypatch):
+def test_the_dag_runs_locally_and_registers_a_model(tiny_dataset, tiny_store, tmp_path, mlflow_env, monkeypatch):
     monkeypatch.chdir(tmp_path)
     name = f"kfp-{uuid.uuid4().hex[:6]}"
     params = with_source(tiny_params(f"registry.model_name={name}", "registry.min_test_macro_f1=0",
                                      "mlflow.experiment=kfp-test"), tiny_dataset)
-    result = run_local(params, tmp_path / "runs", shards=2)
+    result = run_local(params, tmp_path / "runs", {"mask_shards": 2, "ingest_shards": 2})
     assert result.registered_version == "1" and 0 <= result.test_macro_f1 <= 1
     run = next((tmp_path / "runs").glob("mcat-training-*"))
-    assert len(list(run.glob("for-loop-*/masks-shard"))) == 2
+    assert len(list(run.glob("for-loop-*/masks-shard"))) == 2 and len(list(run.glob("for-loop-*/ingest-shard"))) == 2
+    gathered = run / "gather-store" / "store" / "recordings.csv"
+    assert gathered.read_text() == (tiny_store[0] / "recordings.csv").read_text()  # as one ingest of it all
     curve = json.loads((run / "speedtest" / "speed" / "curve.json").read_text())["curve"]["test"]
     assert [r["factor"] for r in curve] == [0.5, 1, 1.5, 2, 3, 4]
     masks = run / "gather-masks" / "masks"

@@ -94,6 +94,7 @@ class IngestParams(Strict):
     layout: Literal["auto", "framewise", "mmfit"]
     resolution: int = Field(ge=16, le=1024)
     allow_trim: int = Field(ge=0, description="max frames by which labels and video may differ (trimmed)")
+    shards: int = Field(ge=1, description="groups of recordings ingested in parallel (Kubeflow ParallelFor tasks)")
     mmfit: MmfitParams
 
 

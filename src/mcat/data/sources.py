@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
@@ -33,10 +34,15 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
-def materialize(source: str, cache: Path | None = None) -> Path:
+MEDIA_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".npz"}
+
+
+def materialize(source: str, cache: Path | None = None, *, media: Callable[[str], bool] | None = None) -> Path:
     """A local folder holding the dataset at ``source`` (a path, or an S3 URI mirrored into ``cache``).
 
-    Objects already in the cache with the same ETag are not downloaded again.
+    Objects already in the cache with the same ETag are not downloaded again. With ``media`` (a predicate on
+    paths relative to ``source``), a video or mask archive it refuses is not downloaded but left as an empty
+    placeholder, so the dataset still parses: one shard of a fanned-out ingest fetches its own recordings only.
     """
     if not source.startswith("s3://"):
         root = Path(source)
@@ -44,7 +50,7 @@ def materialize(source: str, cache: Path | None = None) -> Path:
             raise McatError(f"dataset root {root} does not exist or is not a folder: set ingest.source "
                             "(run `mcat synth` first for the synthetic default)")
         return root
-    return _mirror_s3(source, Path(cache or default_cache()) / "s3")
+    return _mirror_s3(source, Path(cache or default_cache()) / "s3", media)
 
 
 def _s3_client():
@@ -55,7 +61,7 @@ def _s3_client():
                                             connect_timeout=5, read_timeout=60))
 
 
-def _mirror_s3(uri: str, cache: Path) -> Path:
+def _mirror_s3(uri: str, cache: Path, media: Callable[[str], bool] | None) -> Path:
     from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
     bucket, prefix = split_s3_uri(uri)
@@ -78,6 +84,9 @@ def _mirror_s3(uri: str, cache: Path) -> Path:
             if target.is_file() and etags.get(rel) == obj["ETag"] and target.stat().st_size == obj["Size"]:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
+            if media is not None and Path(rel).suffix.lower() in MEDIA_SUFFIXES and not media(rel):
+                target.touch()  # a placeholder: not in the ETag record, so a later full mirror fetches it
+                continue
             with atomic_file(target) as tmp:
                 client.download_file(bucket, obj["Key"], str(tmp))
             etags[rel] = obj["ETag"]

@@ -29,6 +29,7 @@ from mcat.data.provided_masks import read_provided_masks
 from mcat.data.recording import SourceDataset, SourceRecording
 from mcat.data.sources import materialize
 from mcat.data.digest import file_sha256
+from mcat.data.framewise import read_classes, read_csv
 from mcat.data.store import CLASSES, FRAMES, INDEX, LABELS, META, PROVIDED_MASKS, RECORDING_COLUMNS, write_classes
 from mcat.data.video import decode_gray, open_video, resize_masks
 from mcat.errors import McatError
@@ -117,13 +118,16 @@ def ingest_recording(rec: SourceRecording, params: IngestParams, root: Path, fol
     return meta
 
 
-def ingest(params: IngestParams, out: Path, cache: Path | None = None) -> IngestResult:
-    """Ingest every recording of ``params.source`` into the store at ``out``."""
+def ingest(params: IngestParams, out: Path, cache: Path | None = None,
+           recordings: list[str] | None = None) -> IngestResult:
+    """Ingest every recording of ``params.source`` (or only ``recordings``: one shard of a fanned-out ingest, see
+    :func:`shard_dataset` and :func:`gather_stores`; from S3 only their videos and masks are fetched) into the
+    store at ``out``."""
     with exclusive(out, "mcat ingest"):
         out = Path(out)
-        root = materialize(params.source, cache)
-        dataset = read_dataset(root, params)
-        params_digest = digest(params)
+        dataset = _read_source(params, cache, recordings)
+        root = dataset.root
+        params_digest = params_digest_of(params)
         checksums = {rec.recording_id: {kind: file_sha256(path) for kind, path in rec.files.items()}
                      for rec in dataset.recordings}
         todo = {rec.recording_id for rec in dataset.recordings
@@ -169,6 +173,55 @@ def _move_in(staging: Path, out: Path) -> None:
         if not folder.name.startswith("."):  # a dot: a recording interrupted while being written
             replace_dir(folder, out / folder.name)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def params_digest_of(params: IngestParams) -> str:
+    """What decides a recording's arrays (not how many shards make them)."""
+    return digest(params.model_copy(update={"shards": 1}))
+
+
+def _read_source(params: IngestParams, cache: Path | None, recordings: list[str] | None) -> SourceDataset:
+    """The dataset at ``params.source`` (mirrored when on S3), restricted to ``recordings`` when given."""
+    if recordings is None:
+        return read_dataset(materialize(params.source, cache), params)
+    dataset = read_dataset(materialize(params.source, cache, media=lambda rel: False), params)
+    unknown = sorted(set(recordings) - {r.recording_id for r in dataset.recordings})
+    if unknown:
+        raise McatError(f"recordings {', '.join(unknown)} are not in the dataset at {params.source}")
+    chosen = [r for r in dataset.recordings if r.recording_id in set(recordings)]
+    wanted = {path.relative_to(dataset.root).as_posix() for r in chosen for path in r.files.values()}
+    root = materialize(params.source, cache, media=wanted.__contains__)
+    return SourceDataset(dataset.layout, root, dataset.class_names, chosen)
+
+
+def shard_dataset(params: IngestParams, shards: int, cache: Path | None = None) -> list[list[str]]:
+    """The dataset's recording ids dealt round-robin into at most ``shards`` non-empty shards (no video is
+    fetched)."""
+    ids = [r.recording_id for r in read_dataset(materialize(params.source, cache, media=lambda rel: False),
+                                                 params).recordings]
+    return [ids[i::shards] for i in range(min(shards, len(ids)))]
+
+
+def gather_stores(parts: list[Path], shards: list[list[str]], out: Path) -> IngestResult:
+    """One frame store from the shards' stores (``shards``: the plan that made them, for the dataset's order)."""
+    order = [shard[i] for i in range(max(map(len, shards), default=0)) for shard in shards if i < len(shard)]
+    rows: dict[str, dict] = {}
+    names = None
+    with atomic_dir(Path(out)) as tmp:
+        for part in map(Path, parts):
+            part_names = read_classes(part / CLASSES)
+            if names not in (None, part_names):
+                raise McatError(f"{part} has other classes than the shards before it: ingest every shard from one dataset")
+            names = part_names
+            for row in read_csv(part / INDEX, RECORDING_COLUMNS, "a shard's recording index"):
+                rows[row["recording_id"]] = row
+                shutil.copytree(part / row["recording_id"], tmp / row["recording_id"])
+        missing = [rid for rid in order if rid not in rows]
+        if missing or names is None:
+            raise McatError(f"the shards lack recordings {', '.join(missing) or 'all'}: every shard must finish first")
+        write_classes(tmp / CLASSES, names)
+        write_csv(tmp / INDEX, RECORDING_COLUMNS, ([rows[rid][c] for c in RECORDING_COLUMNS] for rid in order))
+    return IngestResult(Path(out), "gathered", len(order), 0, len(order), sum(int(rows[r]["n_frames"]) for r in order))
 
 
 def _row(meta: dict, rec: SourceRecording, root: Path, source: str) -> dict:

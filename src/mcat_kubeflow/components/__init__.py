@@ -12,7 +12,8 @@ from types import SimpleNamespace
 
 from mcat_kubeflow.components import data, model
 
-STAGES = {"ingest": data.ingest, "plan_mask_shards": data.plan_mask_shards, "masks_shard": data.masks_shard,
+STAGES = {"plan_ingest_shards": data.plan_ingest_shards, "ingest_shard": data.ingest_shard,
+          "gather_store": data.gather_store, "plan_mask_shards": data.plan_mask_shards, "masks_shard": data.masks_shard,
           "gather_masks": data.gather_masks, "validate": data.validate, "windows": data.windows,
           "train": model.train, "evaluate": model.evaluate, "speedtest": model.speedtest,
           "register": model.register}

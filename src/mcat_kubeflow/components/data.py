@@ -9,12 +9,28 @@ from typing import List
 from kfp.dsl import HTML, Dataset, Input, Output
 
 
-def ingest(params: str, store: Output[Dataset]):
-    """``ingest.source`` (a path in the pod or ``s3://``; credentials from the env) → the frame store."""
+def plan_ingest_shards(params: str, shards: int) -> list:
+    """The dataset's recording ids in at most ``shards`` groups, one ingest task each (no video is fetched)."""
+    from mcat.config import Params
+    from mcat.ingest.stage import shard_dataset
+
+    return shard_dataset(Params.model_validate_json(params).ingest, shards)
+
+
+def ingest_shard(params: str, recordings: list, store: Output[Dataset]):
+    """One shard of ``ingest.source`` (a path in the pod or ``s3://``; credentials from the env) → a frame store
+    of its recordings (only their videos are fetched)."""
     from mcat.config import Params
     from mcat.ingest.stage import ingest
 
-    print(ingest(Params.model_validate_json(params).ingest, store.path))
+    print(ingest(Params.model_validate_json(params).ingest, store.path, recordings=recordings))
+
+
+def gather_store(parts: Input[List[Dataset]], shards: list, store: Output[Dataset]):
+    """The shards' stores as one frame store, recordings in the dataset's order."""
+    from mcat.ingest.stage import gather_stores
+
+    print(gather_stores([p.path for p in parts], shards, store.path))
 
 
 def plan_mask_shards(store: Input[Dataset], shards: int) -> list:
