@@ -66,10 +66,11 @@ def _windows(params: Params, args: argparse.Namespace) -> None:
 def _train(params: Params, args: argparse.Namespace) -> None:
     if args.nproc is not None and "WORLD_SIZE" not in os.environ:
         return _train_in_processes(params, args)
+    from mcat.train.distributed import world_from_env
     from mcat.train.stage import train
 
     result = train(params.train, args.windows, args.store, args.masks, args.out, tracking=_tracking(params, args))
-    if os.environ.get("RANK", "0") != "0":
+    if not world_from_env().main:
         return  # rank 0 reports for the distributed run
     run_id = result.run_id
     resumed = f", resumed after epoch {result.resumed_from_epoch}" if result.resumed_from_epoch else ""

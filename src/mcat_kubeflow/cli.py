@@ -34,5 +34,8 @@ def run_pipeline_command(params: Params, args: argparse.Namespace) -> None:
 
 def shard_arguments(args: argparse.Namespace) -> dict:
     """The pipeline arguments ``--shards`` and ``--ingest-shards`` override (none: the compiled defaults)."""
-    given = {"mask_shards": args.shards, "ingest_shards": args.ingest_shards}
-    return {key: value for key, value in given.items() if value is not None}
+    given = {("--shards", "mask_shards"): args.shards, ("--ingest-shards", "ingest_shards"): args.ingest_shards}
+    for (flag, _), value in given.items():
+        if value is not None and value < 1:
+            raise McatError(f"{flag} {value}: give 1 or more shards")
+    return {key: value for (_, key), value in given.items() if value is not None}

@@ -21,15 +21,14 @@ import numpy as np
 from tqdm import tqdm
 
 from mcat.atomic import atomic_dir, exclusive, replace_dir, write_csv
-from mcat.config import IngestParams, digest
-from mcat.data.framewise import read_framewise
+from mcat.config import IngestParams, params_digest
+from mcat.data.framewise import read_classes, read_csv, read_framewise
 from mcat.data.arrays import array_problem
 from mcat.data.mmfit import find_workouts, read_mmfit
 from mcat.data.provided_masks import read_provided_masks
 from mcat.data.recording import SourceDataset, SourceRecording
 from mcat.data.sources import materialize
 from mcat.data.digest import file_sha256
-from mcat.data.framewise import read_classes, read_csv
 from mcat.data.store import CLASSES, FRAMES, INDEX, LABELS, META, PROVIDED_MASKS, RECORDING_COLUMNS, write_classes
 from mcat.data.video import decode_gray, open_video, resize_masks
 from mcat.errors import McatError
@@ -177,7 +176,7 @@ def _move_in(staging: Path, out: Path) -> None:
 
 def params_digest_of(params: IngestParams) -> str:
     """What decides a recording's arrays (not how many shards make them)."""
-    return digest(params.model_copy(update={"shards": 1}))
+    return params_digest(params.model_dump(mode="json", exclude={"shards"}))
 
 
 def _read_source(params: IngestParams, cache: Path | None, recordings: list[str] | None) -> SourceDataset:
@@ -210,7 +209,7 @@ def gather_stores(parts: list[Path], shards: list[list[str]], out: Path) -> Inge
     with atomic_dir(Path(out)) as tmp:
         for part in map(Path, parts):
             part_names = read_classes(part / CLASSES)
-            if names not in (None, part_names):
+            if names is not None and part_names != names:
                 raise McatError(f"{part} has other classes than the shards before it: ingest every shard from one dataset")
             names = part_names
             for row in read_csv(part / INDEX, RECORDING_COLUMNS, "a shard's recording index"):

@@ -82,13 +82,18 @@ def find_videos(inputs: list[Path]) -> list[Path]:
     return videos
 
 
+def too_short(frames: int, T: int) -> McatError:
+    """The error for a video with fewer frames than one window."""
+    return McatError(f"it has {frames} frames, fewer than one window of {T}: mcat needs a longer video")
+
+
 def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int,
              device: torch.device) -> tuple[np.ndarray, np.ndarray]:
     """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video."""
     T, stride = model.preprocessing.T, model.preprocessing.stride
     starts = window_starts(len(frames), T, stride)
     if not len(starts):
-        raise McatError(f"it has {len(frames)} frames, fewer than one window of {T}: mcat needs a longer video")
+        raise too_short(len(frames), T)
     probs = []
     with torch.inference_mode():
         for i in range(0, len(starts), batch_size):
@@ -130,8 +135,7 @@ def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path
         info = probe(video)
         info.checked_fps(video)
         if 0 < info.announced < model.preprocessing.T:
-            raise McatError(f"{video}: it has {info.announced} frames, fewer than one window of "
-                            f"{model.preprocessing.T}: mcat needs a longer video")
+            raise McatError(f"{video}: {too_short(info.announced, model.preprocessing.T)}")
     trained_on, backend = model.preprocessing.mask_backend, params.mask_backend
     if trained_on != backend:
         print(f"mcat predict: warning: the model was trained on '{trained_on}' masks and predicts on '{backend}' "
