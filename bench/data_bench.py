@@ -21,6 +21,7 @@ from mcat.config import load_params
 from mcat.data.dataset import WindowDataset
 from mcat.ingest.stage import ingest
 from mcat.data.video import decode_gray
+from mcat.ingest.stage import framing_of
 from mcat.windows.stage import make_windows
 from mcat.masks.stage import generate_masks
 from mcat.synth.stage import synth
@@ -62,7 +63,7 @@ def main() -> None:
               f"(speed-up {one_s / many_s:.2f}x)")
         videos = sorted((tmp / "synthetic/videos").glob("*.mp4"))
         frames, raw_s = timed(lambda: sum(raw_decode(v) for v in videos))
-        _, ingest_s = timed(lambda: [decode_gray(v, params.ingest.resolution) for v in videos])
+        _, ingest_s = timed(lambda: [decode_gray(v, framing_of(params.ingest)) for v in videos])
         print(f"raw decode:                        {frames / raw_s:8.0f} frames/s")
         print(f"decode + gray + resize to {params.ingest.resolution}:      {frames / ingest_s:8.0f} frames/s  "
               f"(ratio to raw decode {raw_s / ingest_s:.2f})")

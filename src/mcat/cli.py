@@ -153,9 +153,13 @@ def _models(params: Params, args: argparse.Namespace) -> None:
 
 
 def _predict(params: Params, args: argparse.Namespace) -> None:
-    from mcat.predict.stage import predict
+    from mcat.predict.stage import default_model, predict
 
-    for result in predict(params.predict, args.model, args.videos, args.out, masks=params.masks,
+    model = args.model
+    if model is None:
+        model, what = default_model(params.registry.model_name)
+        print(f"mcat predict: using {model}, {what} (choose another with --model)", file=sys.stderr)
+    for result in predict(params.predict, model, args.videos, args.out, masks=params.masks,
                           device=params.train.device, annotate=args.annotate):
         duration = result.frames / result.fps
         print(f"{result.video}: {len(result.starts)} windows, {len(result.segments)} segments, "
@@ -246,8 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     stage("models", _models, "list the registered model's versions, aliases and metrics")
     p = stage("predict", _predict, "classify exercises in videos: per-window CSV/JSON, segments, timeline PNG")
     p.add_argument("videos", type=Path, nargs="+", help="video files or folders of videos")
-    p.add_argument("--model", default="models/model.pt",
-                   help="a model file or an MLflow URI such as models:/mcat-exercise@champion")
+    p.add_argument("--model", default=None,
+                   help="a model file or an MLflow URI such as models:/mcat-exercise@champion (default: the "
+                        "registry's champion, else models/model.pt)")
     p.add_argument("--out", type=Path, default=Path("reports/predictions"))
     p.add_argument("--annotate", action="store_true", help="also write the video with the predicted exercise drawn on it")
     p = stage("pipeline", _pipeline, "the Kubeflow pipeline: compile the IR YAML, submit it, or run it locally")

@@ -20,13 +20,18 @@ from mcat.torchfile import load_torch_file
 class Preprocessing:
     """How clips are made for the model, the same in training, evaluation and prediction: frames at
     ``resolution`` x ``resolution``, windows of ``T`` frames every ``stride`` frames, each labelled by frame
-    ``label_frame`` of the window, masks from the ``mask_backend`` the model was trained on."""
+    ``label_frame`` of the window, masks from the ``mask_backend`` the model was trained on, every video on a
+    clock of ``fps`` frames per second (0: its own rate) and ``fit`` into the square (see
+    :class:`~mcat.data.video.Framing`; model files older than both were trained on stretched frames at each
+    video's own rate)."""
 
     resolution: int
     T: int
     stride: int
     label_frame: int
     mask_backend: str
+    fps: float = 0.0
+    fit: str = "stretch"
 
 
 @dataclass(frozen=True)

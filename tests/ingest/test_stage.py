@@ -25,10 +25,15 @@ def test_store_holds_luminance_frames_labels_and_masks(tiny_store, tiny_dataset,
         ok, bgr = cap.read()
         b, g, red = (bgr[..., c].astype(float) for c in range(3))
         luminance = np.clip(np.round(0.299 * red + 0.587 * g + 0.114 * b), 0, 255).astype(np.uint8)
-        expected = cv2.resize(luminance, (r, r), interpolation=cv2.INTER_LINEAR)
+        h, w = luminance.shape  # fitted with its aspect ratio: the longer side becomes r, zero bars fill the rest
+        nh, nw = round(h * r / max(h, w)), round(w * r / max(h, w))
+        y, x = (r - nh) // 2, (r - nw) // 2
+        expected = np.zeros((r, r), np.uint8)
+        expected[y:y + nh, x:x + nw] = cv2.resize(luminance, (nw, nh), interpolation=cv2.INTER_LINEAR)
         assert np.abs(frames[i].astype(int) - expected).max() <= 1
     exact = np.load(tiny_dataset / f"masks/{rec.recording_id}.npz")["masks"]
-    nearest = cv2.resize(exact[0], (r, r), interpolation=cv2.INTER_NEAREST)
+    nearest = np.zeros((r, r), np.uint8)
+    nearest[y:y + nh, x:x + nw] = cv2.resize(exact[0], (nw, nh), interpolation=cv2.INTER_NEAREST)
     np.testing.assert_array_equal(masks[0], nearest)
 
 

@@ -27,11 +27,17 @@ def test_writes_the_framewise_layout(tiny_dataset, tiny):
     assert dataset.class_names == ["non_activity", "squats", "jumping_jacks", "bicep_curls"]
     assert [r.split for r in dataset.recordings] == ["train", "train", "val", "test"]
     assert {r.domain for r in dataset.recordings if r.split == "test"} == {"fast"}
+    with open(tiny_dataset / "sets.csv") as f:
+        sets = list(csv.DictReader(f))
+    assert len(sets) == len(dataset.recordings) * tiny.synth.sets_per_recording
     for rec in dataset.recordings:
         labels, _ = rec.read_labels(0)
         frames = decode(rec.video)
         masks = np.load(rec.masks)["masks"]
-        assert frames.shape == (len(labels), tiny.synth.height, tiny.synth.width, 3)
+        size = {(int(r["height"]), int(r["width"])) for r in sets if r["recording_id"] == rec.recording_id}
+        assert size <= {(tiny.synth.height, tiny.synth.width), (tiny.synth.width, tiny.synth.height),
+                        (tiny.synth.height, tiny.synth.height)} and len(size) == 1
+        assert frames.shape == (len(labels), *size.pop(), 3)
         assert masks.shape == frames.shape[:3] and set(np.unique(masks)) == {0, 1}
         assert set(np.unique(labels)) >= {0}
     report = json.loads((tiny_dataset / "synth.json").read_text())
@@ -53,7 +59,7 @@ def test_same_seed_same_dataset_whatever_the_workers_other_seed_other_dataset(tm
     b = synth(params.synth, tmp_path / "b", workers=2).out
     c = synth(params.synth.model_copy(update={"seed": 7}), tmp_path / "c").out
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.name != "synth.json")
-    assert len(files) == 2 + 3 * 2
+    assert len(files) == 3 + 3 * 2
     for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     # The session dataset's first recording used the same seed and split: identical too.
@@ -79,7 +85,8 @@ def rep_period_seconds(masks: np.ndarray, labels: np.ndarray, fps: float) -> flo
 def test_fast_domain_is_faster_by_the_tempo_measured_from_the_rendered_motion(tmp_path, tempo):
     params = tiny_params("synth.exercises=[squats]", "synth.sets_per_recording=1", "synth.reps_per_set=[10, 10]",
                          "synth.splits.val.recordings=0", "synth.splits.train.recordings=1",
-                         "synth.splits.test.recordings=1", f"synth.domains.fast.tempo={tempo}")
+                         "synth.splits.test.recordings=1", f"synth.domains.fast.tempo={tempo}",
+                         "synth.camera.zoom=0", "synth.camera.pan=0")  # a still camera: only the body moves
     out = synth(params.synth, tmp_path / "d").out
     period = {}
     for rid in ("train_000", "test_000"):

@@ -1,12 +1,12 @@
 import torch
 
 from mcat.config import AugmentParams
-from mcat.train.augment import augment, to_float
+from mcat.train.augment import augment, segmenter_errors, to_float
 
 PAPER = AugmentParams(hflip_p=0.5, crop_scale=(0.8, 1.0), crop_ratio=(0.9, 1.1), brightness=(0.8, 1.2),
-                      contrast=(0.8, 1.2), tempo=(1.0, 1.0))
+                      contrast=(0.8, 1.2), tempo=(1.0, 1.0), mask_noise=0.0)
 NONE = AugmentParams(hflip_p=0.0, crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0), brightness=(1.0, 1.0),
-                     contrast=(1.0, 1.0), tempo=(1.0, 1.0))
+                     contrast=(1.0, 1.0), tempo=(1.0, 1.0), mask_noise=0.0)
 
 
 def silhouette_clips(batch=8, t=6, size=40, seed=0) -> torch.Tensor:
@@ -61,3 +61,21 @@ def test_same_seed_same_draws():
     b = augment(clips, PAPER, torch.Generator().manual_seed(5))
     c = augment(clips, PAPER, torch.Generator().manual_seed(6))
     assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_segmenter_errors_only_where_asked_and_masks_stay_binary():
+    mask = torch.zeros(64, 16, 32, 32)
+    mask[:, :, 8:26, 10:22] = 1.0  # a person-sized block in every frame
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(segmenter_errors(mask, 0.0, g), mask)
+    noisy = segmenter_errors(mask, 1.0, torch.Generator().manual_seed(0))
+    assert set(noisy.unique().tolist()) <= {0.0, 1.0}
+    area = noisy.sum(dim=(2, 3))  # [B, T]
+    empty = (area == 0).float().mean().item()
+    assert 0.01 < empty < 0.12  # ~5% of frames lose their mask
+    full = mask[0, 0].sum()
+    clip_max = area.max(dim=1).values
+    assert (clip_max > full).any() and (clip_max < full).any()  # dilated and eroded clips
+    assert ((area > 0) & (area < 0.8 * full)).any()  # missed parts
+    again = segmenter_errors(mask, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(noisy, again)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,11 +80,11 @@ def test_a_process_that_dies_stops_the_others_with_a_clear_error(tiny_windows, t
 
 
 @pytest.mark.parametrize("nproc, message", [(3, "does not split over 3 processes"), (0, "give 1 or more"),
-                                            (400, "400 processes for 168 training windows")])
+                                            (400, r"400 processes for \d+ training windows")])
 def test_impossible_process_counts_are_refused_before_any_starts(nproc, message, tiny_windows, tmp_path, capsys):
     extra = ["-S", "train.batch_size=400"] if nproc == 400 else []
     assert main(train_command(tiny_windows, tmp_path / "models", "--no-track", "--nproc", str(nproc), *extra)) == 1
-    assert message in capsys.readouterr().err
+    assert re.search(message, capsys.readouterr().err)
     assert not (tmp_path / "models").exists()
 
 

@@ -6,7 +6,7 @@ value and the file it came from. One module per group of stages (:mod:`.data`, :
 :mod:`.explain` words the errors. Torch-free: validating params imports no stage.
 """
 
-from mcat.config.data import (BackgroundParams, DomainParams, IngestParams, MasksParams, MmfitParams, QualityParams,
+from mcat.config.data import (BackgroundParams, CameraParams, DomainParams, IngestParams, MasksParams, MmfitParams, QualityParams,
                               SelfieParams, SplitParams, SynthParams, WindowsParams, YoloParams)
 from mcat.config.loader import load_params
 from mcat.config.model import (AugmentParams, EvaluateParams, ExperimentRun, ExperimentsParams, SpeedtestParams,
@@ -14,7 +14,7 @@ from mcat.config.model import (AugmentParams, EvaluateParams, ExperimentRun, Exp
 from mcat.config.operations import MlflowParams, PredictParams, RegistryParams
 from mcat.config.params import Params, digest, params_digest
 
-__all__ = ["AugmentParams", "BackgroundParams", "DomainParams", "EvaluateParams", "ExperimentRun", "ExperimentsParams",
+__all__ = ["AugmentParams", "BackgroundParams", "CameraParams", "DomainParams", "EvaluateParams", "ExperimentRun", "ExperimentsParams",
            "IngestParams", "MasksParams", "MlflowParams", "MmfitParams", "Params", "PredictParams", "QualityParams",
            "RegistryParams", "SelfieParams", "SpeedtestParams", "SplitParams", "SynthParams", "TrainParams", "WindowsParams", "YoloParams",
            "digest", "load_params", "params_digest"]

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from mcat.classes import EXERCISES
-from mcat.config.base import Strict, ordered_range
+from mcat.config.base import Strict, ordered_range, positive_range
 
 
 class DomainParams(Strict):
@@ -31,6 +31,40 @@ class SplitParams(Strict):
     domain: str
 
 
+class CameraParams(Strict):
+    """How the synthetic recordings are filmed: drawn per shot, never from the exercise."""
+
+    azimuth: tuple[float, float] = Field(description="degrees around the subject, 0 = in front, [low, high]")
+    elevation: tuple[float, float] = Field(description="degrees above the subject's centre, [low, high]")
+    roll: tuple[float, float] = Field(description="camera roll in degrees, [low, high]")
+    distance: tuple[float, float] = Field(description="body heights from the subject, full-body shots")
+    person_height: tuple[float, float] = Field(description="the subject's share of the frame height")
+    upper_body: float = Field(ge=0, le=1, description="share of shots framed from the hips up")
+    portrait: float = Field(ge=0, le=1, description="share of recordings filmed upright (height x width)")
+    square: float = Field(ge=0, le=1, description="share of recordings filmed square (height x height)")
+    cut: float = Field(ge=0, le=1, description="chance of a new shot at each set")
+    zoom: float = Field(ge=0, le=0.5, description="slow zoom amplitude, share of the focal length")
+    pan: float = Field(ge=0, le=0.3, description="slow pan amplitude, share of the frame width")
+
+    @field_validator("azimuth", "elevation", "roll")
+    @classmethod
+    def _angles(cls, v: tuple[float, float], info) -> tuple[float, float]:
+        if not all(-360 <= x <= 360 for x in v):
+            raise ValueError(f"{info.field_name} must lie in [-360, 360] degrees, got {list(v)}")
+        return ordered_range(v, info.field_name)
+
+    @field_validator("distance", "person_height")
+    @classmethod
+    def _positive(cls, v: tuple[float, float], info) -> tuple[float, float]:
+        return positive_range(v, info.field_name)
+
+    @model_validator(mode="after")
+    def _shapes(self) -> "CameraParams":
+        if self.portrait + self.square > 1:
+            raise ValueError(f"portrait + square must be at most 1, got {self.portrait} + {self.square}")
+        return self
+
+
 class SynthParams(Strict):
     """The synthetic speed-shift dataset (``mcat synth``)."""
 
@@ -48,6 +82,12 @@ class SynthParams(Strict):
     noise_std: float = Field(ge=0, le=64)
     distractors: int = Field(ge=0, le=8)
     lighting_drift: float = Field(ge=0, le=0.5)
+    camera: CameraParams
+    places: list[Literal["room", "gym", "living_room", "outdoors"]] = Field(
+        min_length=1, description="where recordings are filmed, one drawn per shot")
+    overlays: float = Field(ge=0, le=1, description="chance of each overlay (caption, logo, progress bar) per recording")
+    occluders: float = Field(ge=0, le=1, description="chance per shot of an object between camera and subject")
+    motion_blur: float = Field(ge=0, le=1, description="chance per recording of motion blur, and of a soft lens")
 
     @field_validator("reps_per_set")
     @classmethod
@@ -93,6 +133,8 @@ class IngestParams(Strict):
     source: str = Field(min_length=1, description="dataset root: a local path or s3://bucket/prefix")
     layout: Literal["auto", "framewise", "mmfit"]
     resolution: int = Field(ge=16, le=1024)
+    fps: float = Field(ge=0, le=240, description="frames per second every recording is put on (0: its own rate)")
+    fit: Literal["pad", "stretch"] = Field(description="pad: keep the aspect ratio (zero bars); stretch: squash")
     allow_trim: int = Field(ge=0, description="max frames by which labels and video may differ (trimmed)")
     shards: int = Field(ge=1, description="groups of recordings ingested in parallel (Kubeflow ParallelFor tasks)")
     mmfit: MmfitParams

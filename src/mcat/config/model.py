@@ -30,6 +30,8 @@ class AugmentParams(Strict):
     contrast: tuple[float, float] = Field(description="gray only: scale around the clip mean by [low, high]")
     tempo: tuple[float, float] = Field(description="speed-invariant training: each clip played at a speed factor "
                                        "drawn log-uniformly from [low, high]; [1, 1] = off")
+    mask_noise: float = Field(ge=0, le=1, description="share of clips whose masks get a segmenter's errors: "
+                              "eroded or dilated edges, holes, missed parts, empty frames; 0 = off")
 
     @field_validator("crop_scale")
     @classmethod
@@ -87,6 +89,8 @@ class ExperimentRun(Strict):
     model_options: dict[str, Any] = Field(default_factory=dict)
     tempo: tuple[float, float] | None = Field(default=None, description="train.augment.tempo for this run "
                                               "(None: the params' own)")
+    mask_noise: float | None = Field(default=None, ge=0, le=1, description="train.augment.mask_noise for this run "
+                                     "(None: the params' own)")
 
     @field_validator("tempo")
     @classmethod

@@ -11,6 +11,7 @@ from torch.utils.data import Dataset
 
 from mcat.data.framewise import read_csv
 from mcat.data.store import MaskStore, Store
+from mcat.data.framing import Framing
 from mcat.data.windowing import label_frame, tempo_window
 from mcat.errors import McatError
 
@@ -60,6 +61,10 @@ class WindowDataset(Dataset):
     def set_epoch(self, seed: int, epoch: int) -> None:
         """Seed the tempo draws of the coming epoch."""
         self._seed_epoch = (seed, epoch)
+
+    def framing(self) -> Framing:
+        """The clock and fit the recordings were ingested with (the first recording's: ingest puts all alike)."""
+        return self.store.framing(self.recording_ids[0])
 
     @property
     def resolution(self) -> int:

@@ -28,6 +28,7 @@ import numpy as np
 from mcat.atomic import write_csv
 from mcat.data.arrays import open_array
 from mcat.data.framewise import read_classes, read_csv
+from mcat.data.framing import Framing
 from mcat.errors import McatError
 
 RECORDING_COLUMNS = ("recording_id", "split", "domain", "subject", "fps", "n_frames", "video", "labels", "masks",
@@ -81,6 +82,11 @@ class Store:
     def meta(self, rid: str) -> dict:
         """The recording's ``meta.json`` (sources, fps, label notes, ...)."""
         return json.loads(self.meta_path(rid).read_text())
+
+    def framing(self, rid: str) -> Framing:
+        """The clock and fit the recording was ingested with (stores older than both: own rate, stretched)."""
+        meta = self.meta(rid)
+        return Framing(meta["resolution"], meta["fps"] if "fit" in meta else 0.0, meta.get("fit", "stretch"))
 
     def frames(self, rid: str) -> np.ndarray:
         """uint8 [N, R, R], memory-mapped and checked (see :mod:`mcat.data.arrays`)."""

@@ -14,6 +14,7 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 import cv2  # noqa: E402  (after the log level is set)
 import numpy as np
 
+from mcat.data.framing import Framing, source_index
 from mcat.errors import McatError
 
 REENCODE = "re-encode it (e.g. ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4) or remove it from the dataset"
@@ -36,7 +37,8 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class Video:
-    """Decoded frames uint8 [N, resolution, resolution] and what the container said about itself."""
+    """Decoded frames uint8 [N, resolution, resolution] at the video's own rate and what the container said
+    about itself."""
 
     frames: np.ndarray
     fps: float
@@ -66,26 +68,35 @@ def probe(path: Path) -> VideoInfo:
         cap.release()
 
 
-def read_frames(path: Path, limit: int | None = None) -> Iterator[np.ndarray]:
+def read_frames(path: Path, limit: int | None = None, step: float | None = None) -> Iterator[np.ndarray]:
     """The one decode loop: BGR frames uint8 [H, W, 3] of ``path`` in order (gray sources as BGR), at most
-    ``limit``. The capture is released when the loop ends or is left."""
+    ``limit``. With ``step`` (source frames per output frame, see :class:`Framing`), frames are taken on that
+    clock: source frame :func:`source_index` (j, step) as frame j, dropped or repeated as the rates require.
+    The capture is released when the loop ends or is left."""
     cap = open_video(path)
     try:
         done = 0
+        i = -1
         while limit is None or done < limit:
             ok, frame = cap.read()
             if not ok:
                 return
-            done += 1
-            yield frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            i += 1
+            frame = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            while (step is None or source_index(done, step) == i) and (limit is None or done < limit):
+                done += 1
+                yield frame
+                if step is None:
+                    break
     finally:
         cap.release()
 
 
-def bgr_batches(path: Path, batch_size: int, limit: int | None = None) -> Iterator[np.ndarray]:
+def bgr_batches(path: Path, batch_size: int, limit: int | None = None, step: float | None = None,
+                ) -> Iterator[np.ndarray]:
     """:func:`read_frames` in batches uint8 [b, H, W, 3] of ``batch_size`` (the last may be shorter)."""
     batch = []
-    for frame in read_frames(path, limit):
+    for frame in read_frames(path, limit, step):
         batch.append(frame)
         if len(batch) == batch_size:
             yield np.stack(batch)
@@ -103,28 +114,42 @@ def check_decoded(path: Path, decoded: int, expected: int, expected_from: str = 
                         f"{expected_from}; {REENCODE}")
 
 
-def decode_gray(path: Path, resolution: int) -> Video:
-    """Decode every frame once: BGR → luminance (ITU-R BT.601) → bilinear resize to resolution².
+def _fit(image: np.ndarray, framing: Framing, interpolation: int) -> np.ndarray:
+    """[H, W] → [R, R] as ``framing.fit`` says: ``pad`` scales the longer side to R and centres the picture
+    between zero bars, ``stretch`` squashes it."""
+    r = framing.resolution
+    if framing.fit == "stretch":
+        return cv2.resize(image, (r, r), interpolation=interpolation)
+    h, w = image.shape[:2]
+    scale = r / max(h, w)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    out = np.zeros((r, r), image.dtype)
+    x, y = (r - nw) // 2, (r - nh) // 2
+    out[y:y + nh, x:x + nw] = cv2.resize(image, (nw, nh), interpolation=interpolation)
+    return out
+
+
+def gray_frame(frame: np.ndarray, framing: Framing) -> np.ndarray:
+    """BGR uint8 [H, W, 3] (or gray [H, W]) → luminance (BT.601) uint8 [R, R], bilinear: the store's frames."""
+    return _fit(frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), framing, cv2.INTER_LINEAR)
+
+
+def resize_masks(masks: np.ndarray, framing: Framing) -> np.ndarray:
+    """Binary masks [N, h, w] (any non-zero is person) → uint8 {0,1} [N, R, R], nearest."""
+    out = np.empty((len(masks), framing.resolution, framing.resolution), np.uint8)
+    for i, mask in enumerate(masks):
+        out[i] = _fit((np.asarray(mask) > 0).astype(np.uint8), framing, cv2.INTER_NEAREST)
+    return out
+
+
+def decode_gray(path: Path, framing: Framing) -> Video:
+    """Decode every frame once: BGR → luminance (ITU-R BT.601) → fitted into the framing's resolution², at the
+    video's own rate (ingest puts the frames on the framing's clock, with their labels).
 
     Raises :class:`McatError` when the file cannot be opened, yields no frame, ends before the frame
     count its container announces (a truncated or corrupt file), or gives no frame rate.
     """
     info = probe(path)
-    frames = [gray_frame(frame, resolution) for frame in read_frames(path)]
+    frames = [gray_frame(frame, framing) for frame in read_frames(path)]
     check_decoded(path, len(frames), info.announced)
     return Video(np.stack(frames), info.checked_fps(path), info.width, info.height)
-
-
-def gray_frame(frame: np.ndarray, resolution: int) -> np.ndarray:
-    """BGR uint8 [H, W, 3] (or gray [H, W]) → luminance (BT.601) uint8 [R, R], bilinear: the store's frames."""
-    gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    return cv2.resize(gray, (resolution, resolution), interpolation=cv2.INTER_LINEAR)
-
-
-def resize_masks(masks: np.ndarray, resolution: int) -> np.ndarray:
-    """Binary masks [N, h, w] (any non-zero is person) → uint8 {0,1} [N, resolution, resolution], nearest."""
-    out = np.empty((len(masks), resolution, resolution), np.uint8)
-    for i, mask in enumerate(masks):
-        binary = (np.asarray(mask) > 0).astype(np.uint8)
-        out[i] = cv2.resize(binary, (resolution, resolution), interpolation=cv2.INTER_NEAREST)
-    return out

@@ -30,6 +30,7 @@ from mcat.data.recording import SourceDataset, SourceRecording
 from mcat.data.sources import materialize
 from mcat.data.digest import file_sha256
 from mcat.data.store import CLASSES, FRAMES, INDEX, LABELS, META, PROVIDED_MASKS, RECORDING_COLUMNS, write_classes
+from mcat.data.framing import Framing
 from mcat.data.video import decode_gray, open_video, resize_masks
 from mcat.errors import McatError
 
@@ -92,25 +93,27 @@ def _up_to_date(folder: Path, sources: dict, params_digest: str) -> bool:
 def ingest_recording(rec: SourceRecording, params: IngestParams, root: Path, folder: Path, sources: dict,
                      params_digest: str) -> dict:
     """Decode, label and write one recording into ``folder`` (atomically); returns its meta."""
-    video = decode_gray(rec.video, params.resolution)
+    framing = framing_of(params)
+    video = decode_gray(rec.video, framing)
     labels, notes = rec.read_labels(len(video.frames))
     n = reconcile(rec.recording_id, "labels", len(video.frames), len(labels), params.allow_trim)
-    masks = None
-    if rec.masks is not None:
-        raw = read_provided_masks(rec.masks)
+    raw = None if rec.masks is None else read_provided_masks(rec.masks)
+    if raw is not None:
         n = reconcile(rec.recording_id, "masks", n, len(raw), params.allow_trim)
-        masks = resize_masks(raw[:n], params.resolution)
+    positions = framing.positions(n, video.fps)  # the clock: labels and masks follow their frames
+    masks = None if raw is None else resize_masks(raw[positions], framing)
     meta = {
         "format": STORE_FORMAT, "recording_id": rec.recording_id, "split": rec.split, "domain": rec.domain, "subject": rec.subject,
-        "fps": video.fps, "n_frames": n, "source_width": video.width, "source_height": video.height,
+        "fps": framing.fps or video.fps, "source_fps": video.fps, "fit": framing.fit, "n_frames": len(positions),
+        "source_frames": n, "source_width": video.width, "source_height": video.height,
         "resolution": params.resolution, "trimmed_frames": len(video.frames) - n,
         "trimmed_labels": len(labels) - n, "has_provided_masks": masks is not None,
         "label_notes": notes, "sha256": sources, "params_digest": params_digest,
         "files": {kind: path.relative_to(root).as_posix() for kind, path in rec.files.items()},
     }
     with atomic_dir(folder) as tmp:
-        np.save(tmp / FRAMES, video.frames[:n])
-        np.save(tmp / LABELS, labels[:n].astype(np.int16))
+        np.save(tmp / FRAMES, video.frames[positions])
+        np.save(tmp / LABELS, labels[positions].astype(np.int16))
         if masks is not None:
             np.save(tmp / PROVIDED_MASKS, masks)
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
@@ -172,6 +175,11 @@ def _move_in(staging: Path, out: Path) -> None:
         if not folder.name.startswith("."):  # a dot: a recording interrupted while being written
             replace_dir(folder, out / folder.name)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def framing_of(params: IngestParams) -> Framing:
+    """The clock and fit that ``params`` put every recording on."""
+    return Framing(params.resolution, params.fps, params.fit)
 
 
 def params_digest_of(params: IngestParams) -> str:

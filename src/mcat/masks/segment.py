@@ -1,4 +1,5 @@
-"""The one decode-and-segment loop: a video's frames through a segmenter, at the model's resolution."""
+"""The one decode-and-segment loop: a video's frames through a segmenter, on the model's clock and at its
+resolution."""
 
 from __future__ import annotations
 
@@ -7,26 +8,29 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mcat.data.video import bgr_batches, check_decoded, gray_frame, resize_masks
+from mcat.data.framing import Framing
+from mcat.data.video import bgr_batches, check_decoded, gray_frame, probe, resize_masks
 from mcat.masks.backends import Segmenter
 
 
-def segment_video(segmenter: Segmenter, video: Path, resolution: int, batch_size: int, *, n_frames: int | None = None,
+def segment_video(segmenter: Segmenter, video: Path, framing: Framing, batch_size: int, *, n_frames: int | None = None,
                   expected_from: str = "its container announces",
                   with_gray: bool = False) -> tuple[np.ndarray | None, np.ndarray]:
-    """Decode ``video`` once (its first ``n_frames`` frames, or all) and segment it in batches.
+    """Decode ``video`` once on the framing's clock (its first ``n_frames`` clock frames, or all) and segment
+    it in batches.
 
-    Returns (gray frames uint8 [N, R, R] when ``with_gray`` else None, masks uint8 {0,1} [N, R, R]); the
-    segmenter sees each frame at the video's own size. A decode that comes up short of ``n_frames`` (or of
-    nothing at all) raises the errors of :func:`mcat.data.video.check_decoded`.
+    Returns (gray frames uint8 [N, R, R] when ``with_gray`` else None, masks uint8 {0,1} [N, R, R]), both
+    fitted by ``framing``; the segmenter sees each frame at the video's own size. A decode that comes up
+    short of ``n_frames`` (or of nothing at all) raises the errors of :func:`mcat.data.video.check_decoded`.
     """
     segmenter.reset()
     grays, masks = [], []
+    step = framing.step(probe(video).checked_fps(video))
     with tqdm(total=n_frames, desc=Path(video).name, unit="frame", leave=False, disable=None) as bar:
-        for batch in bgr_batches(video, batch_size, n_frames):
+        for batch in bgr_batches(video, batch_size, n_frames, step):
             if with_gray:
-                grays.append(np.stack([gray_frame(f, resolution) for f in batch]))
-            masks.append(resize_masks(segmenter.segment(batch), resolution))
+                grays.append(np.stack([gray_frame(f, framing) for f in batch]))
+            masks.append(resize_masks(segmenter.segment(batch), framing))
             bar.update(len(batch))
     check_decoded(video, sum(map(len, masks)), n_frames or 0, expected_from)
     return (np.concatenate(grays) if with_gray else None), np.concatenate(masks)

@@ -82,7 +82,7 @@ def generate_masks(params: MasksParams, store_dir: Path, out: Path, *, source: s
                     segmenter = segmenter or make_segmenter(params)
                     root = root or materialize(source, cache)
                     video = root / store.meta(rid)["files"]["video"]
-                    _, masks = segment_video(segmenter, video, frames.shape[-1], params.batch_size, n_frames=rec.n_frames,
+                    _, masks = segment_video(segmenter, video, store.framing(rid), params.batch_size, n_frames=rec.n_frames,
                                              expected_from="ingested (the file changed since `mcat ingest`: run it again)")
                 with atomic_file(target) as tmp:
                     np.save(tmp, masks)

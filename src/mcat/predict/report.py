@@ -58,12 +58,14 @@ def timeline_png(path: Path, segments: list[Segment], names: list[str], fps: flo
     plt.close(fig)
 
 
-def annotate_video(video: Path, path: Path, per_frame: np.ndarray, names: list[str], fps: float) -> None:
-    """The input video with the predicted exercise of each frame written on it (mp4v)."""
+def annotate_video(video: Path, path: Path, per_frame: np.ndarray, names: list[str], fps: float,
+                   step: float | None) -> None:
+    """The input video on the model's clock (``fps``, ``step`` source frames per frame; see
+    :func:`~mcat.data.video.read_frames`) with the predicted exercise of each frame written on it (mp4v)."""
     info = probe(video)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (info.width, info.height))
     try:
-        for frame, label in zip(read_frames(video, len(per_frame)), per_frame):
+        for frame, label in zip(read_frames(video, len(per_frame), step), per_frame):
             cv2.putText(frame, names[label], (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3)
             cv2.putText(frame, names[label], (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
             writer.write(frame)

@@ -7,10 +7,11 @@ Per video, under ``<out>/<video stem>/``::
     windows.json     the same with every class's probability
     segments.json    the merged timeline: class, start_s, end_s, frames, mean probability
     timeline.png     the segments as coloured bars over time
-    annotated.mp4    (with --annotate) the video with the current exercise written on it
+    annotated.mp4    (with --annotate) the video with the current exercise written on it, on the model's clock
 
-Each video is decoded once: frames go to the mask backend at their own size and, as luminance, to the model's
-resolution.
+Each video is decoded once, on the clock the model was trained on (its frame rate, e.g. 30 fps: a 60 fps video
+keeps every other frame, a 24 fps one repeats some); frames go to the mask backend at their own size and, as
+luminance, fitted into the model's resolution as in training (aspect ratio kept).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch
 
 from mcat.atomic import atomic_dir
 from mcat.config import MasksParams, PredictParams
+from mcat.data.framing import Framing
 from mcat.data.video import probe
 from mcat.data.windowing import window_starts
 from mcat.errors import McatError
@@ -48,6 +50,37 @@ class Prediction:
     probs: np.ndarray  # [W, C]
     segments: list[Segment]
     seconds: float  # wall time of decoding, masks and model
+
+
+DEMO_MODEL = Path("models/model.pt")
+
+
+def default_model(model_name: str) -> tuple[str, str]:
+    """(reference, what it is) of the model to use when none is named: the registry's champion of
+    ``model_name`` when the tracking store has one, else the model file ``make demo`` trains."""
+    from mcat.tracking import connected_client, tracking_uri
+
+    uri = tracking_uri()
+    if not (uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file()):
+        try:
+            from mlflow.exceptions import MlflowException
+
+            connected_client().get_model_version_by_alias(model_name, "champion")
+            return f"models:/{model_name}@champion", f"the champion of the registry at {uri}"
+        except McatError as exc:
+            print(f"mcat predict: warning: {exc}; looking for {DEMO_MODEL} instead", file=sys.stderr)
+        except MlflowException:
+            pass  # no such model or no champion yet
+    if DEMO_MODEL.is_file():
+        return str(DEMO_MODEL), "the model `mcat train` (make demo) wrote here"
+    raise McatError(f"no model to predict with: the registry at {uri} has no {model_name}@champion and there is no "
+                    f"{DEMO_MODEL}; run `make demo` (it trains and registers one) or pass --model FILE|models:/NAME@ALIAS")
+
+
+def framing_of(model: ModelFile) -> Framing:
+    """The clock and fit ``model`` was trained with."""
+    pre = model.preprocessing
+    return Framing(pre.resolution, pre.fps, pre.fit)
 
 
 def load_model(ref: str, device: torch.device) -> ModelFile:
@@ -108,9 +141,10 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
                   batch_size: int, annotate: bool = False) -> Prediction:
     """One video through ``segmenter`` (``batch_size`` frames at a time) and ``model`` into ``out``."""
     start = time.perf_counter()
-    resolution = model.preprocessing.resolution
-    fps = probe(video).checked_fps(video)
-    frames, masks = segment_video(segmenter, video, resolution, batch_size, with_gray=True)
+    framing = framing_of(model)
+    source_fps = probe(video).checked_fps(video)
+    fps = framing.fps or source_fps
+    frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True)
     starts, probs = classify(model, frames, masks, params.batch_size, device)
     seconds = time.perf_counter() - start
     per_frame = frame_labels(starts, probs.argmax(axis=1), len(frames), model.preprocessing.T,
@@ -120,7 +154,7 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
         write_reports(tmp, model, starts, probs, segments, fps, per_frame)
         timeline_png(tmp / "timeline.png", segments, model.class_names, fps, video.name)
         if annotate:
-            annotate_video(video, tmp / "annotated.mp4", per_frame, model.class_names, fps)
+            annotate_video(video, tmp / "annotated.mp4", per_frame, model.class_names, fps, framing.step(source_fps))
     return Prediction(video, out, fps, len(frames), starts, probs, segments, seconds)
 
 
@@ -133,9 +167,9 @@ def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path
     model = load_model(model_ref, device)
     for video in videos:  # every input checked before any output is written
         info = probe(video)
-        info.checked_fps(video)
-        if 0 < info.announced < model.preprocessing.T:
-            raise McatError(f"{video}: {too_short(info.announced, model.preprocessing.T)}")
+        frames = framing_of(model).clock_frames(info.announced, info.checked_fps(video))
+        if 0 < frames < model.preprocessing.T:
+            raise McatError(f"{video}: {too_short(frames, model.preprocessing.T)}")
     trained_on, backend = model.preprocessing.mask_backend, params.mask_backend
     if trained_on != backend:
         print(f"mcat predict: warning: the model was trained on '{trained_on}' masks and predicts on '{backend}' "

@@ -1,17 +1,18 @@
-"""A 2-D humanoid: per-subject proportions and forward kinematics from joint angles to capsules.
+"""A 3-D articulated humanoid: per-subject proportions and forward kinematics from joint angles to joints.
 
-Pose angles are in degrees; the vector layout is :data:`POSE_KEYS`. Conventions (side view, facing
-``+x``; image ``y`` grows downwards):
+Body frame: pelvis at the origin, ``y`` up, ``z`` the way the subject faces, ``x`` the subject's left.
+Pose angles are in degrees; the vector layout is :data:`POSE_KEYS`.
 
-- ``torso``: lean of the pelvis→neck line from vertical; +90 lies face down (push-up), -90 on the back.
-- ``shoulder_*``, ``hip_*``: the limb's angle from the torso's downward direction, positive forwards
-  (arms raised to the front, hip flexion). In the front view the same angle is abduction, outwards.
-- ``elbow_*``: forearm relative to upper arm, positive is flexion; ``knee_*``: shin relative to thigh,
-  negative is flexion.
-- ``lift``: vertical offset above the ground (a jump), ``x``: horizontal offset (walking); both in body
-  heights.
+- ``torso``: forward lean of the pelvis→neck line about the left–right axis; +90 lies face down (push-up),
+  -90 on the back (sit-up). Limbs hang from the torso's frame.
+- ``shoulder_*``, ``hip_*``: flexion, the limb raised forwards from the torso's downward direction (hip
+  extension is negative); ``abduct_arm_*``, ``abduct_leg_*``: the limb raised sideways, outwards.
+- ``elbow_*``: forearm bent relative to the upper arm (flexion positive); ``knee_*``: shin relative to
+  thigh, negative is flexion. ``hinge_arm_*`` turns the elbow's bending plane from the sagittal plane
+  (0: a curl) to the frontal plane (90: a shoulder press with the forearm up).
+- ``lift``: height above the ground (a jump), in body heights.
 
-Side ``r`` is the limb nearer the camera in the side view.
+Where the body stands and which way it faces are not part of the pose (see :mod:`mcat.synth.motion`).
 """
 
 from __future__ import annotations
@@ -22,18 +23,28 @@ import numpy as np
 
 POSE_KEYS = (
     "torso",
-    "shoulder_l", "elbow_l", "shoulder_r", "elbow_r",
-    "hip_l", "knee_l", "hip_r", "knee_r",
-    "lift", "x",
+    "shoulder_l", "abduct_arm_l", "hinge_arm_l", "elbow_l",
+    "shoulder_r", "abduct_arm_r", "hinge_arm_r", "elbow_r",
+    "hip_l", "abduct_leg_l", "knee_l",
+    "hip_r", "abduct_leg_r", "knee_r",
+    "lift",
 )
 KEY = {name: i for i, name in enumerate(POSE_KEYS)}
 
-SIDE, FRONT = 0, 1
+#: Joints of :func:`joints`, in order (their 3-D positions are rows of its output).
+JOINTS = (
+    "pelvis", "neck", "head",
+    "shoulder_l", "elbow_l", "wrist_l", "shoulder_r", "elbow_r", "wrist_r",
+    "hip_l", "knee_l", "ankle_l", "hip_r", "knee_r", "ankle_r",
+    "toe_l", "toe_r", "hair",
+)
+J = {name: i for i, name in enumerate(JOINTS)}
 
-# Materials of the part-id image; a far limb in the side view uses the material + FAR (a darker shade).
-SKIN, SHIRT, TROUSERS = 1, 2, 3
-FAR = 3
-N_MATERIALS = 7
+# Materials of the part-id image (each drawn in three shades, see mcat.synth.render).
+SKIN, SHIRT, TROUSERS, SHOES, HAIR = range(5)
+N_MATERIALS = 5
+
+SIDES = (("l", 1.0), ("r", -1.0))  # the subject's left is +x
 
 
 def pose(**angles: float) -> np.ndarray:
@@ -49,97 +60,147 @@ def pose(**angles: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Proportions:
-    """Segment lengths and widths in body heights (a standing adult is about 1.0 tall)."""
+    """Segment lengths and radii in body heights (a standing adult is about 1.0 tall)."""
 
     torso: float = 0.30
     neck: float = 0.10
-    head_radius: float = 0.07
+    head_radius: float = 0.065
     upper_arm: float = 0.17
     forearm: float = 0.16
     thigh: float = 0.245
     shin: float = 0.25
+    foot: float = 0.11
     shoulder_half_width: float = 0.10
-    hip_half_width: float = 0.055
-    torso_depth: float = 0.16
-    torso_width: float = 0.22
-    arm_width: float = 0.065
-    leg_width: float = 0.095
+    hip_half_width: float = 0.06
+    chest_radius: float = 0.085
+    waist_radius: float = 0.07
+    arm_radius: float = 0.03
+    leg_radius: float = 0.048
     long_sleeves: bool = False
     shorts: bool = False
+    hair: float = 0.5  # how far the hair comes down the head's back, 0–1
 
     @staticmethod
     def sample(rng: np.random.Generator) -> "Proportions":
-        """A random subject: lengths jittered ±6%, body width 0.8–1.35×, clothing style."""
+        """A random subject: lengths jittered ±6%, girth 0.8–1.35×, clothing and hair style."""
         base = Proportions()
         girth = rng.uniform(0.8, 1.35)
         scaled = {}
         for name in ("torso", "neck", "head_radius", "upper_arm", "forearm", "thigh", "shin", "shoulder_half_width"):
             scaled[name] = getattr(base, name) * rng.uniform(0.94, 1.06)
-        for name in ("hip_half_width", "torso_depth", "torso_width", "arm_width", "leg_width"):
+        for name in ("hip_half_width", "chest_radius", "waist_radius", "arm_radius", "leg_radius"):
             scaled[name] = getattr(base, name) * girth
-        return Proportions(**scaled, long_sleeves=bool(rng.random() < 0.5), shorts=bool(rng.random() < 0.4))
+        return Proportions(**scaled, foot=base.foot, long_sleeves=bool(rng.random() < 0.5),
+                           shorts=bool(rng.random() < 0.4), hair=float(rng.uniform(0.1, 1.0)))
 
 
 @dataclass(frozen=True)
 class Capsule:
-    """A filled segment from ``a`` to ``b`` (body units, x right, y down) of ``width``, drawn in ``material``."""
+    """A body part drawn from joint ``a`` to joint ``b`` (indices into :data:`JOINTS`, equal for a ball)."""
 
-    a: np.ndarray
-    b: np.ndarray
-    width: float
+    a: int
+    b: int
+    radius: float
     material: int
 
 
-def _direction(angle_deg: float, sign: float) -> np.ndarray:
-    """Unit vector at ``angle`` from straight down, rotating towards ``sign``·x."""
-    rad = np.deg2rad(angle_deg)
-    return np.array([sign * np.sin(rad), np.cos(rad)])
+def body_parts(body: Proportions) -> tuple[Capsule, ...]:
+    """The capsules that make the body, in no particular order (the renderer sorts them by depth)."""
+    sleeve = SHIRT if body.long_sleeves else SKIN
+    shin = SKIN if body.shorts else TROUSERS
+    parts = [Capsule(J["pelvis"], J["neck"], body.waist_radius, SHIRT),
+             Capsule(J["neck"], J["head"], body.arm_radius * 1.3, SKIN),
+             Capsule(J["head"], J["head"], body.head_radius, SKIN),
+             Capsule(J["hair"], J["hair"], body.head_radius * (0.75 + 0.25 * body.hair), HAIR)]
+    for side, _ in SIDES:
+        parts += [
+            Capsule(J[f"hip_{side}"], J[f"shoulder_{side}"], body.chest_radius, SHIRT),
+            Capsule(J[f"shoulder_{side}"], J[f"elbow_{side}"], body.arm_radius, SHIRT),
+            Capsule(J[f"elbow_{side}"], J[f"wrist_{side}"], body.arm_radius * 0.85, sleeve),
+            Capsule(J[f"wrist_{side}"], J[f"wrist_{side}"], body.arm_radius * 1.1, SKIN),
+            Capsule(J[f"hip_{side}"], J[f"knee_{side}"], body.leg_radius, TROUSERS),
+            Capsule(J[f"knee_{side}"], J[f"ankle_{side}"], body.leg_radius * 0.8, shin),
+            Capsule(J[f"ankle_{side}"], J[f"toe_{side}"], body.leg_radius * 0.7, SHOES),
+        ]
+    return tuple(parts)
 
 
-def capsules(p: np.ndarray, body: Proportions, view: int, facing: float) -> list[Capsule]:
-    """Forward kinematics: pose [len(POSE_KEYS)] → capsules in drawing order (far first), pelvis at origin.
-
-    ``facing`` is +1 (facing +x) or -1. The head is a capsule of zero length.
-    """
-    lean = float(p[KEY["torso"]]) if view == SIDE else 0.0
-    up = _direction(180.0 - lean, facing)
-    neck = up * body.torso
-    torso_down = -lean
-    if view == SIDE:
-        across = np.zeros(2)
-        limb_sign = {"l": facing, "r": facing}
-    else:
-        across = np.array([1.0, 0.0])
-        limb_sign = {"l": -1.0, "r": 1.0}
-    side_offset = {"l": -1.0, "r": 1.0}
-
-    def limb(side: str, root: np.ndarray, upper_key: str, lower_key: str, lengths: tuple[float, float],
-             materials: tuple[int, int], width: float) -> list[Capsule]:
-        sign = limb_sign[side]
-        upper_angle = torso_down + float(p[KEY[f"{upper_key}_{side}"]])
-        lower_angle = upper_angle + float(p[KEY[f"{lower_key}_{side}"]])
-        mid = root + _direction(upper_angle, sign) * lengths[0]
-        end = mid + _direction(lower_angle, sign) * lengths[1]
-        shade = FAR if (view == SIDE and side == "l") else 0
-        return [Capsule(root, mid, width, materials[0] + shade), Capsule(mid, end, width * 0.85, materials[1] + shade)]
-
-    def arm(side: str) -> list[Capsule]:
-        root = neck - up * 0.03 + across * side_offset[side] * body.shoulder_half_width
-        forearm = SHIRT if body.long_sleeves else SKIN
-        return limb(side, root, "shoulder", "elbow", (body.upper_arm, body.forearm), (SHIRT, forearm), body.arm_width)
-
-    def leg(side: str) -> list[Capsule]:
-        root = across * side_offset[side] * body.hip_half_width
-        shin = SKIN if body.shorts else TROUSERS
-        return limb(side, root, "hip", "knee", (body.thigh, body.shin), (TROUSERS, shin), body.leg_width)
-
-    torso_width = body.torso_depth if view == SIDE else body.torso_width
-    torso = Capsule(np.zeros(2), neck, torso_width, SHIRT)
-    head_centre = neck + up * body.neck
-    head = Capsule(head_centre, head_centre, 2 * body.head_radius, SKIN)
-    return [*leg("l"), *arm("l"), torso, head, *leg("r"), *arm("r")]
+def _rot_x(deg: np.ndarray) -> np.ndarray:
+    """Rotations [N, 3, 3] about x by ``deg`` [N]: positive turns +y towards +z (a forward lean)."""
+    a = np.deg2rad(deg)
+    c, s = np.cos(a), np.sin(a)
+    one, zero = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([one, zero, zero], -1), np.stack([zero, c, -s], -1), np.stack([zero, s, c], -1)], -2)
 
 
-def lowest_point(parts: list[Capsule]) -> float:
-    """The largest y (lowest on screen) any capsule reaches, in body units."""
-    return max(max(c.a[1], c.b[1]) + c.width / 2 for c in parts)
+def _rot_axis(axis: np.ndarray, deg: np.ndarray) -> np.ndarray:
+    """Rotations [N, 3, 3] by ``deg`` [N] about unit ``axis`` [N, 3] (Rodrigues)."""
+    a = np.deg2rad(deg)[:, None, None]
+    k = np.zeros((len(axis), 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k -= k.transpose(0, 2, 1)
+    return np.eye(3) + np.sin(a) * k + (1 - np.cos(a)) * (k @ k)
+
+
+DOWN = np.array([0.0, -1.0, 0.0])
+FORWARD = np.array([0.0, 0.0, 1.0])
+
+
+def _limb(torso: np.ndarray, flex: np.ndarray, abduct: np.ndarray, hinge: np.ndarray, bend: np.ndarray,
+          sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directions [N, 3] of a limb's upper and lower segment and of the lower segment's forward axis.
+
+    Abduction turns the limb outwards (towards ``sign``·x), flexion then forwards; the lower segment bends
+    by ``bend`` about an axis that ``hinge`` turns from the left–right axis to the front–back axis."""
+    out = np.zeros((len(flex), 3))
+    out[:, 0] = sign
+    upper = torso @ _rot_x(-flex) @ _rot_axis(np.broadcast_to(FORWARD, out.shape), sign * abduct)
+    h = np.deg2rad(hinge)
+    axis = np.stack([-np.cos(h), np.zeros_like(h), sign * np.sin(h)], -1)
+    lower = upper @ _rot_axis(axis, bend)
+    return upper @ DOWN, lower @ DOWN, lower @ FORWARD
+
+
+def joints(poses: np.ndarray, body: Proportions) -> np.ndarray:
+    """Forward kinematics: poses [N, len(POSE_KEYS)] → joint positions [N, len(JOINTS), 3] in the body frame
+    (pelvis at the origin, before ``lift`` and before standing the body on the ground)."""
+    p = np.asarray(poses, np.float64)
+    n = len(p)
+    out = np.zeros((n, len(JOINTS), 3))
+    torso = _rot_x(p[:, KEY["torso"]])
+    up = torso @ np.array([0.0, 1.0, 0.0])
+    lateral = torso @ np.array([1.0, 0.0, 0.0])
+    out[:, J["neck"]] = up * body.torso
+    out[:, J["head"]] = out[:, J["neck"]] + up * (body.neck + body.head_radius * 0.6)
+    back = torso @ np.array([0.0, 0.35, -0.45]) * body.head_radius
+    out[:, J["hair"]] = out[:, J["head"]] + back * (1.2 - 0.4 * body.hair)
+    for side, sign in SIDES:
+        shoulder = out[:, J["neck"]] - up * 0.03 + lateral * sign * body.shoulder_half_width
+        upper, lower, _ = _limb(torso, p[:, KEY[f"shoulder_{side}"]], p[:, KEY[f"abduct_arm_{side}"]],
+                                p[:, KEY[f"hinge_arm_{side}"]], p[:, KEY[f"elbow_{side}"]], sign)
+        out[:, J[f"shoulder_{side}"]] = shoulder
+        out[:, J[f"elbow_{side}"]] = shoulder + upper * body.upper_arm
+        out[:, J[f"wrist_{side}"]] = out[:, J[f"elbow_{side}"]] + lower * body.forearm
+        hip = lateral * sign * body.hip_half_width
+        upper, lower, forward = _limb(torso, p[:, KEY[f"hip_{side}"]], p[:, KEY[f"abduct_leg_{side}"]],
+                                      np.zeros(n), p[:, KEY[f"knee_{side}"]], sign)
+        out[:, J[f"hip_{side}"]] = hip
+        out[:, J[f"knee_{side}"]] = hip + upper * body.thigh
+        out[:, J[f"ankle_{side}"]] = out[:, J[f"knee_{side}"]] + lower * body.shin
+        out[:, J[f"toe_{side}"]] = out[:, J[f"ankle_{side}"]] + forward * body.foot
+    return out
+
+
+def radii(body: Proportions) -> np.ndarray:
+    """Per joint [len(JOINTS)], the largest radius of the parts that end there (for ground contact)."""
+    r = np.zeros(len(JOINTS))
+    for part in body_parts(body):
+        r[part.a] = max(r[part.a], part.radius)
+        r[part.b] = max(r[part.b], part.radius)
+    return r
+
+
+def on_the_ground(positions: np.ndarray, body: Proportions, lift: np.ndarray) -> np.ndarray:
+    """Joints [N, J, 3] moved up or down so that the lowest part touches y = 0, then raised by ``lift`` [N]."""
+    bottom = (positions[..., 1] - radii(body)).min(axis=1)
+    return positions + np.stack([np.zeros_like(lift), lift - bottom, np.zeros_like(lift)], -1)[:, None, :]

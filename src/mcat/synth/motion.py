@@ -12,39 +12,58 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mcat.config import DomainParams, SynthParams
-from mcat.synth.body import KEY, SIDE
-from mcat.synth.exercises import EXERCISES, STAND, walk_cycle
+from mcat.synth.body import KEY
+from mcat.synth.exercises import EXERCISES, STAND, Variant, walk_cycle
 
 WALK_SPEED = 0.45  # body heights per second
 WALK_CADENCE = 0.9  # gait cycles per second
 
+@dataclass(frozen=True)
+class SetSpan:
+    """One set's frames ``[start, stop)`` (transitions and rest after it included) and what was done."""
+
+    start: int
+    stop: int
+    exercise: str
+    variant: str
+
+
 @dataclass
 class Motion:
-    """Per-frame motion of one recording: ``poses`` [N, len(POSE_KEYS)] float32, ``views`` [N] int8,
-    ``facing`` [N] float32 (±1), ``labels`` [N] int16, and ``rep_seconds`` (every rep's duration)."""
+    """Per-frame motion of one recording: ``poses`` [N, len(POSE_KEYS)] float32, ``heading`` [N] float32
+    (degrees the subject faces, about the vertical), ``position`` [N, 2] float32 (x, z on the ground, body
+    heights), ``labels`` [N] int16, the sets' spans and ``rep_seconds`` (every rep's duration)."""
 
     poses: np.ndarray
-    views: np.ndarray
-    facing: np.ndarray
+    heading: np.ndarray
+    position: np.ndarray
     labels: np.ndarray
+    sets: list[SetSpan] = field(default_factory=list)
     rep_seconds: list[float] = field(default_factory=list)
 
 class _Timeline:
-    def __init__(self, fps: float, facing: float):
+    def __init__(self, fps: float, heading: float):
         self.fps = fps
-        self.facing = facing
         self.pose = STAND.copy()
-        self.view = SIDE
+        self.heading = heading
+        self.position = np.zeros(2, np.float32)
         self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.frames = 0
+        self.sets: list[SetSpan] = []
         self.rep_seconds: list[float] = []
 
     def _frames(self, seconds: float) -> int:
         return max(1, int(round(seconds * self.fps)))
 
-    def _append(self, poses: np.ndarray, views: np.ndarray, facing: np.ndarray, label: int) -> None:
-        self.chunks.append((poses.astype(np.float32), views.astype(np.int8), facing.astype(np.float32),
-                            np.full(len(poses), label, np.int16)))
-        self.pose, self.view, self.facing = poses[-1].copy(), int(views[-1]), float(facing[-1])
+    def _append(self, poses: np.ndarray, label: int, heading: np.ndarray | None = None,
+                position: np.ndarray | None = None) -> None:
+        n = len(poses)
+        heading = np.full(n, self.heading) if heading is None else heading
+        position = np.repeat(self.position[None], n, axis=0) if position is None else position
+        self.chunks.append((poses.astype(np.float32), heading.astype(np.float32), position.astype(np.float32),
+                            np.full(n, label, np.int16)))
+        self.pose, self.heading, self.position = poses[-1].copy(), float(heading[-1]), position[-1].copy()
+        self.frames += n
 
     def hold(self, seconds: float, rng: np.random.Generator) -> None:
         """Stand still with a little sway."""
@@ -52,38 +71,37 @@ class _Timeline:
         t = np.arange(n) / self.fps
         sway = 2.5 * np.sin(2 * np.pi * (rng.uniform(0.2, 0.5) * t + rng.random()))
         poses = np.repeat(self.pose[None], n, axis=0)
-        poses[:, KEY["torso"]] += sway * (self.view == SIDE)
+        poses[:, KEY["torso"]] += sway
         for name in ("shoulder_l", "shoulder_r"):
             poses[:, KEY[name]] += 0.8 * sway
-        self._append(poses, np.full(n, self.view), np.full(n, self.facing), 0)
+        self._append(poses, 0)
 
-    def transition(self, target: np.ndarray, view: int, seconds: float) -> None:
-        """Move smoothly to ``target``; the camera view switches half-way (the subject turns)."""
+    def transition(self, target: np.ndarray, seconds: float, turn: float = 0.0) -> None:
+        """Move smoothly to ``target`` while turning by ``turn`` degrees."""
         n = self._frames(seconds)
         u = (np.arange(1, n + 1) / n)[:, None]
         smooth = u * u * (3 - 2 * u)
         poses = self.pose[None] + smooth * (target - self.pose)[None]
-        views = np.where(np.arange(n) < n // 2, self.view, view)
-        self._append(poses, views, np.full(n, self.facing), 0)
+        self._append(poses, 0, heading=self.heading + turn * smooth[:, 0])
 
     def walk(self, seconds: float, rng: np.random.Generator) -> None:
-        """Walk away and back along x (side view), turning half-way."""
+        """Walk away along the heading and back, turning half-way."""
         n = self._frames(seconds)
         t = np.arange(n) / self.fps
         half = seconds / 2
-        start_x = self.pose[KEY["x"]]
-        outward = np.where(t < half, t, 2 * half - t)
+        outward = np.where(t < half, t, 2 * half - t) * WALK_SPEED
+        rad = np.deg2rad(self.heading)
         poses = walk_cycle(WALK_CADENCE * t + rng.random())
-        poses[:, KEY["x"]] = start_x + self.facing * WALK_SPEED * outward
-        facing = np.where(t < half, self.facing, -self.facing)
-        self._append(poses, np.full(n, SIDE), facing, 0)
-        self.facing = -self.facing  # turned back; face the original way again while standing
-        self.transition(self.pose.copy(), SIDE, 0.2)
+        position = self.position[None] + outward[:, None] * np.array([np.sin(rad), np.cos(rad)])[None]
+        heading = np.where(t < half, self.heading, self.heading + 180.0)
+        self._append(poses, 0, heading=heading, position=position)
+        self.transition(STAND.copy(), 0.3, turn=180.0)  # turn to face the original way again
 
-    def reps(self, name: str, label: int, count: int, domain: DomainParams, rng: np.random.Generator) -> None:
-        """``count`` reps of exercise ``name`` at the domain's tempo; frames labelled ``label``."""
-        ex = EXERCISES[name]
-        mean = ex.period / domain.tempo
+    def reps(self, variant: Variant, period: float, label: int, count: int, domain: DomainParams,
+             rng: np.random.Generator) -> None:
+        """``count`` reps of ``variant`` (``period`` seconds each when slow) at the domain's tempo; frames
+        labelled ``label``."""
+        mean = period / domain.tempo
         durations = mean * np.clip(1 + domain.tempo_jitter * rng.standard_normal(count), 0.4, None)
         roms = rng.uniform(*domain.rom, size=count)
         skews = rng.uniform(-domain.skew, domain.skew, size=count)
@@ -95,36 +113,35 @@ class _Timeline:
         down = 0.5 + skews[rep]
         warped = np.where(phase < down, 0.5 * phase / down, 0.5 + 0.5 * (phase - down) / (1 - down))
         excursion = (roms[rep] * (1 - np.cos(2 * np.pi * warped)) / 2)[:, None]
-        base = ex.rest.copy()
-        base[KEY["x"]] = self.pose[KEY["x"]]
-        poses = base[None] + excursion * (ex.peak - ex.rest)[None]
-        self._append(poses, np.full(n, ex.view), np.full(n, self.facing), label)
+        poses = variant.rest[None] + excursion * (variant.peak - variant.rest)[None]
+        self._append(poses, label)
         self.rep_seconds.extend(float(d) for d in durations)
 
     def motion(self) -> Motion:
-        poses, views, facing, labels = (np.concatenate(parts) for parts in zip(*self.chunks))
-        return Motion(poses, views, facing, labels, self.rep_seconds)
+        poses, heading, position, labels = (np.concatenate(parts) for parts in zip(*self.chunks))
+        return Motion(poses, heading, position, labels, self.sets, self.rep_seconds)
+
 
 def workout(sets: list[tuple[str, int]], domain: DomainParams, params: SynthParams,
             rng: np.random.Generator) -> Motion:
     """The motion of one recording doing ``sets`` — (exercise name, class id) — in order."""
-    timeline = _Timeline(params.fps, facing=float(rng.choice([-1.0, 1.0])))
+    timeline = _Timeline(params.fps, heading=float(rng.uniform(-180, 180)))
     timeline.hold(rng.uniform(0.5, 1.0), rng)
     for name, label in sets:
-        ex = EXERCISES[name]
+        start = timeline.frames
         switch = params.transition_seconds * rng.uniform(0.8, 1.2) / domain.tempo
-        start = ex.rest.copy()
-        start[KEY["x"]] = timeline.pose[KEY["x"]]
-        timeline.transition(start, ex.view, switch)
-        timeline.reps(name, label, int(rng.integers(params.reps_per_set[0], params.reps_per_set[1] + 1)), domain, rng)
-        back = STAND.copy()
-        back[KEY["x"]] = timeline.pose[KEY["x"]]
-        timeline.transition(back, SIDE, switch)
+        ex = EXERCISES[name]
+        variant = ex.variants[int(rng.integers(len(ex.variants)))]
+        timeline.transition(variant.rest, switch)
+        count = int(rng.integers(params.reps_per_set[0], params.reps_per_set[1] + 1))
+        timeline.reps(variant, ex.period, label, count, domain, rng)
+        timeline.transition(STAND.copy(), switch)
         rest = rng.uniform(*params.rest_seconds)
         if rest > 0:
             if rng.random() < 0.5:
                 timeline.walk(rest, rng)
             else:
                 timeline.hold(rest, rng)
+        timeline.sets.append(SetSpan(start, timeline.frames, name, variant.name))
     timeline.hold(0.5, rng)
     return timeline.motion()

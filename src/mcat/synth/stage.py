@@ -7,6 +7,8 @@ Output (written under a temporary name, then renamed into place)::
     <out>/videos/<id>.mp4     BGR video, mp4v
     <out>/labels/<id>.csv     frame, label (one row per frame)
     <out>/masks/<id>.npz      masks: uint8 {0,1} [N, height, width], the exact silhouettes
+    <out>/sets.csv            one row per set: recording_id, exercise, variant, and how it was filmed (camera
+                              angles, distance, framing, frame shape, place, occluder, overlays, blur)
     <out>/synth.json          the params, class shares per split, KL(train‖test), rep durations
 """
 
@@ -30,7 +32,7 @@ from mcat.config import SynthParams
 from mcat.errors import McatError
 from mcat.stats import class_counts, distribution_table, kl_divergence
 from mcat.synth.motion import Motion, workout
-from mcat.synth.render import Scene
+from mcat.synth.render import Film
 
 
 @dataclass(frozen=True)
@@ -52,18 +54,18 @@ def plan_sets(params: SynthParams, split_index: int, n_recordings: int) -> list[
     return [order[r * k:(r + 1) * k] for r in range(n_recordings)]
 
 
-def render_recording(motion: Motion, scene: Scene, video: Path, fps: float,
-                     rng: np.random.Generator) -> np.ndarray:
-    """Write ``motion`` as a video and return the exact masks uint8 {0,1} [N, h, w]."""
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), fps, (scene.width, scene.height))
+def render_recording(motion: Motion, film: Film, video: Path, rng: np.random.Generator) -> np.ndarray:
+    """Write ``motion`` as filmed by ``film`` to ``video`` and return the exact visible masks uint8 {0,1}
+    [N, h, w]."""
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), film.fps, (film.width, film.height))
     if not writer.isOpened():
         raise McatError(f"OpenCV cannot write mp4 video to {video}: install opencv-python-headless with FFmpeg")
-    masks = np.empty((len(motion.labels), scene.height, scene.width), np.uint8)
+    masks = np.empty((len(motion.labels), film.height, film.width), np.uint8)
+    previous = None
     try:
-        for i, (p, view, facing) in enumerate(zip(motion.poses, motion.views, motion.facing)):
-            ids = scene.person(p, int(view), float(facing))
-            np.greater(ids, 0, out=masks[i])
-            writer.write(scene.frame(ids, i / fps, rng))
+        for i in range(len(motion.labels)):
+            previous, masks[i] = film.frame(i, film.person(i), rng, previous)
+            writer.write(previous)
     finally:
         writer.release()
     return masks
@@ -79,20 +81,28 @@ class _Job:
     sets: list[str]
 
 
-def _render_job(job: _Job, params: SynthParams, tmp: Path) -> tuple[dict, np.ndarray, list[float]]:
-    """Render one recording into ``tmp``: its manifest row, class counts [C] and rep durations."""
+def plan_recording(params: SynthParams, split_index: int, index: int, sets: list[str], domain: str,
+                   ) -> tuple[Motion, Film, np.random.Generator]:
+    """What recording ``index`` of a split does and how it is filmed, before any pixel is drawn, and the
+    generator that goes on to draw its frames."""
+    names = class_names(params.exercises)
+    rng = np.random.default_rng([params.seed, split_index, index])
+    motion = workout([(name, names.index(name)) for name in sets], params.domains[domain], params, rng)
+    return motion, Film.shoot(motion, params, rng), rng
+
+
+def _render_job(job: _Job, params: SynthParams, tmp: Path) -> tuple[dict, list[dict], np.ndarray, list[float]]:
+    """Render one recording into ``tmp``: its manifest row, its sets' rows, class counts [C] and rep durations."""
     names = class_names(params.exercises)
     rid = f"{job.split}_{job.index:03d}"
-    rng = np.random.default_rng([params.seed, job.split_index, job.index])
-    motion = workout([(name, names.index(name)) for name in job.sets], params.domains[job.domain], params, rng)
-    scene = Scene.sample(rng, params.height, params.width, params.distractors, params.lighting_drift,
-                         params.noise_std)
-    masks = render_recording(motion, scene, tmp / "videos" / f"{rid}.mp4", params.fps, rng)
+    motion, film, rng = plan_recording(params, job.split_index, job.index, job.sets, job.domain)
+    masks = render_recording(motion, film, tmp / "videos" / f"{rid}.mp4", rng)
     np.savez_compressed(tmp / "masks" / f"{rid}.npz", masks=masks)
     _write_labels(tmp / "labels" / f"{rid}.csv", motion.labels)
     row = {"recording_id": rid, "video": f"videos/{rid}.mp4", "labels": f"labels/{rid}.csv",
            "masks": f"masks/{rid}.npz", "split": job.split, "domain": job.domain, "subject": f"s{job.subject:03d}"}
-    return row, class_counts(motion.labels, len(names)), motion.rep_seconds
+    sets = [{"recording_id": rid, **r} for r in film.set_rows(motion)]
+    return row, sets, class_counts(motion.labels, len(names)), motion.rep_seconds
 
 
 def synth(params: SynthParams, out: Path, workers: int = 1) -> SynthResult:
@@ -111,19 +121,21 @@ def synth(params: SynthParams, out: Path, workers: int = 1) -> SynthResult:
 
     counts = {split: np.zeros(len(names), np.int64) for split in params.splits}
     rep_seconds: dict[str, list[float]] = {domain: [] for domain in params.domains}
-    rows = []
+    rows, set_rows = [], []
     with atomic_dir(out) as tmp:
         for sub in ("videos", "labels", "masks"):
             (tmp / sub).mkdir()
         with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
             render = partial(_render_job, params=params, tmp=tmp)
             results = pool.map(render, jobs) if pool else map(render, jobs)
-            for job, (row, job_counts, job_reps) in tqdm(zip(jobs, results), total=len(jobs), desc="synth",
+            for job, (row, job_sets, job_counts, job_reps) in tqdm(zip(jobs, results), total=len(jobs), desc="synth",
                                                         unit="rec", disable=None):
                 rows.append(row)
+                set_rows.extend(job_sets)
                 counts[job.split] += job_counts
                 rep_seconds[job.domain].extend(job_reps)
         write_csv(tmp / "manifest.csv", list(rows[0]), (list(row.values()) for row in rows))
+        write_csv(tmp / "sets.csv", list(set_rows[0]), (list(row.values()) for row in set_rows))
         write_classes(tmp / "classes.csv", names)
         kl = kl_divergence(counts["train"], counts["test"]) if {"train", "test"} <= set(counts) else float("nan")
         summary = (distribution_table(counts, names) + f"\nKL(train||test) = {kl:.3f} nats (frame labels)")

@@ -2,7 +2,9 @@
 
 One draw per clip, applied to all its frames: horizontal flip and random resized crop move gray and mask
 together (bilinear for gray, nearest for the mask, so it stays binary and aligned); brightness and contrast
-change gray only. Random numbers come from a CPU generator, so a seed gives the same draws on any device.
+change gray only. Masks can also get the errors a real segmenter makes (``mask_noise``): per clip, edges
+eroded or dilated by a pixel; per frame, a missed part (a rectangle cut out), or no mask at all. Random
+numbers come from a CPU generator, so a seed gives the same draws on any device.
 """
 
 from __future__ import annotations
@@ -40,6 +42,28 @@ def crop_flip_theta(n: int, params: AugmentParams, generator: torch.Generator) -
     return theta
 
 
+HOLE_P, EMPTY_P = 0.3, 0.05  # per frame of a noisy clip: a missed part; no mask at all
+
+
+def segmenter_errors(mask: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """Masks float 0/1 [B, T, H, W] with a segmenter's errors in a ``share`` of the clips (see the module)."""
+    b, t, h, w = mask.shape
+    noisy = (torch.rand(b, generator=generator) < share).to(mask.device).view(b, 1, 1, 1)
+    edge = torch.randint(0, 3, (b,), generator=generator).to(mask.device).view(b, 1, 1, 1)  # erode, keep, dilate
+    dilated = F.max_pool2d(mask, 3, stride=1, padding=1)
+    eroded = 1 - F.max_pool2d(1 - mask, 3, stride=1, padding=1)
+    out = torch.where(edge == 0, eroded, torch.where(edge == 2, dilated, mask))
+    size = _uniform(0.15, 0.35, b * t, generator).view(b, t, 1, 1).to(mask.device)
+    centre = torch.rand(2, b * t, generator=generator).view(2, b, t, 1, 1).to(mask.device)
+    ys = (torch.arange(h, device=mask.device).view(1, 1, h, 1) + 0.5) / h
+    xs = (torch.arange(w, device=mask.device).view(1, 1, 1, w) + 0.5) / w
+    hole = ((ys - centre[1]).abs() < size / 2) & ((xs - centre[0]).abs() < size / 2)
+    frames = torch.rand(2, b, t, generator=generator).to(mask.device)
+    out = torch.where(hole & (frames[0] < HOLE_P).view(b, t, 1, 1), 0.0, out)
+    out = torch.where((frames[1] < EMPTY_P).view(b, t, 1, 1), 0.0, out)
+    return torch.where(noisy, out, mask)
+
+
 def augment(clips: torch.Tensor, params: AugmentParams, generator: torch.Generator) -> torch.Tensor:
     """uint8 clips [B, 2, T, H, W] → augmented float clips [B, 2, T, H, W] (gray in [0, 1], mask 0/1)."""
     b, _, t, h, w = clips.shape
@@ -50,6 +74,8 @@ def augment(clips: torch.Tensor, params: AugmentParams, generator: torch.Generat
     grid = F.affine_grid(theta, [b, t, h, w], align_corners=False)
     gray = F.grid_sample(x[:, 0], grid, mode="bilinear", padding_mode="border", align_corners=False)
     mask = F.grid_sample(x[:, 1], grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    if params.mask_noise:
+        mask = segmenter_errors(mask, params.mask_noise, generator)
     gray = gray * brightness
     mean = gray.mean(dim=(1, 2, 3), keepdim=True)
     gray = ((gray - mean) * contrast + mean).clamp(0.0, 1.0)

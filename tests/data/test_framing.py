@@ -1,0 +1,56 @@
+"""One clock and an aspect-preserving fit: exact on known patterns."""
+
+import cv2
+import numpy as np
+import pytest
+
+from mcat.data.framing import Framing
+from mcat.data.video import gray_frame, read_frames, resize_masks
+
+
+def test_pad_keeps_the_aspect_ratio_and_centres_the_picture():
+    wide = np.full((30, 60), 200, np.uint8)  # 2:1 landscape
+    out = gray_frame(wide, Framing(40, fit="pad"))
+    assert out.shape == (40, 40)
+    rows = np.flatnonzero(out.any(axis=1))
+    assert (rows.min(), rows.max()) == (10, 29) and (out[10:30] == 200).all()  # 20 rows of picture, bars of 10
+    tall = np.ones((60, 30), np.uint8)
+    mask = resize_masks(tall[None], Framing(40, fit="pad"))[0]
+    cols = np.flatnonzero(mask.any(axis=0))
+    assert (cols.min(), cols.max()) == (10, 29) and mask.sum() == 40 * 20
+    assert (gray_frame(wide, Framing(40, fit="stretch")) == 200).all()
+
+
+def test_a_circle_stays_a_circle_in_any_frame_shape():
+    for h, w in ((90, 160), (160, 90), (120, 120)):
+        img = np.zeros((h, w), np.uint8)
+        cv2.circle(img, (w // 2, h // 2), min(h, w) // 3, 255, -1)
+        out = resize_masks(img[None], Framing(64))[0]
+        ys, xs = np.nonzero(out)
+        assert abs((ys.max() - ys.min()) - (xs.max() - xs.min())) <= 1, (h, w)
+
+
+@pytest.mark.parametrize("source_fps, expected", [
+    (60.0, [0, 2, 4, 6, 8]),  # twice as many frames: every other one
+    (30.0, [0, 1, 2, 3, 4]),  # already on the clock
+    (15.0, [0, 1, 1, 2, 2]),  # half as many: each shown twice (j * 0.5 rounded half up)
+    (24.0, [0, 1, 2, 2, 3]),
+])
+def test_the_clock_takes_the_frames_nearest_in_time(source_fps, expected):
+    framing = Framing(32, fps=30.0)
+    assert framing.positions(200, source_fps)[:5].tolist() == expected
+    positions = framing.positions(10, source_fps)
+    assert positions.max() < 10 and (np.diff(positions) >= 0).all()
+    assert framing.clock_frames(10, source_fps) == len(positions)
+    assert len(positions) == pytest.approx(10 * 30.0 / source_fps, abs=1)
+
+
+def test_decoding_on_the_clock_gives_the_positions_frames(tmp_path):
+    path = tmp_path / "count.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 60.0, (32, 32))
+    for i in range(20):
+        writer.write(np.full((32, 32, 3), i * 12, np.uint8))  # frame i has brightness 12 i
+    writer.release()
+    framing = Framing(32, fps=30.0)
+    decoded = [int(round(f.mean() / 12)) for f in read_frames(path, step=framing.step(60.0))]
+    assert decoded == framing.positions(20, 60.0).tolist() == list(range(0, 20, 2))
