@@ -52,36 +52,37 @@ def selfie_masks(params: Params, data: Path) -> tuple[Path, Path, Path]:
     return data / "selfie_windows", data / "ingested", data / "selfie_masks"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset")
-    parser.add_argument("-S", dest="overrides", action="append", default=[])
-    parser.add_argument("--work", type=Path, default=ROOT / "reports" / "domain_bench")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
-    full = load_params(ROOT / "params.yaml", args.preset, args.overrides)
-    seen = load_params(ROOT / "params.yaml", args.preset, [*args.overrides, *SEEN])
-    work = args.work
-    windows, store, masks = build_data(seen, work / "seen", args.workers)
-    result = run_experiments(seen, windows, store, masks, work / "models", work / "experiments")
-    print(result.markdown)
+def test_sets(preset: str | None, overrides: list[str], work: Path, workers: int) -> dict[str, tuple[Path, Path, Path]]:
+    """(windows, store, masks) of every test set, by name."""
+    def params(*more: str) -> Params:
+        return load_params(ROOT / "params.yaml", preset, [*overrides, *more])
 
-    tests = {"in-distribution": build_data(test_only(seen, TEST_SEED), work / "test_seen", args.workers)}
-    for name, overrides in HELD_OUT.items():
-        variant = load_params(ROOT / "params.yaml", args.preset, [*args.overrides, *SEEN, *overrides])
-        tests[name] = build_data(test_only(variant, TEST_SEED), work / name.replace(" ", "_"), args.workers)
+    seen = params(*SEEN)
+    tests = {"in-distribution": build_data(test_only(seen, TEST_SEED), work / "test_seen", workers)}
+    for name, changes in HELD_OUT.items():
+        tests[name] = build_data(test_only(params(*SEEN, *changes), TEST_SEED), work / name.replace(" ", "_"), workers)
     tests["selfie masks"] = selfie_masks(seen, work / "test_seen")
-    build_data(test_only(full, TEST_SEED), work / "all_at_once", args.workers)
+    full = params()
+    build_data(test_only(full, TEST_SEED), work / "all_at_once", workers)
     tests["all at once"] = selfie_masks(full, work / "all_at_once")
+    return tests
 
+
+def score(params: Params, models: dict[str, Path], tests: dict[str, tuple[Path, Path, Path]], work: Path,
+          ) -> dict[str, dict[str, list[float]]]:
+    """Test macro-F1 of every model (by run name; the config is the name without its seed) on every test set:
+    {config: {test set: [one per seed]}}."""
     scores: dict[str, dict[str, list[float]]] = {}
-    for row in result.rows:
-        model = work / "models" / row["run"] / "model.pt"
-        for name, (test_windows, test_store, test_masks) in tests.items():
-            metrics = evaluate(full.evaluate.model_copy(update={"splits": ["test"]}), model, test_windows, test_store,
-                               test_masks, work / "reports" / row["run"] / name.replace(" ", "_"),
-                               device=full.train.device).metrics
-            scores.setdefault(row["config"], {}).setdefault(name, []).append(metrics["test"]["macro_f1"])
+    for run, model in models.items():
+        config = run.split("-seed")[0]
+        for name, (windows, store, masks) in tests.items():
+            metrics = evaluate(params.evaluate.model_copy(update={"splits": ["test"]}), model, windows, store, masks,
+                               work / "reports" / run / name.replace(" ", "_"), device=params.train.device).metrics
+            scores.setdefault(config, {}).setdefault(name, []).append(metrics["test"]["macro_f1"])
+    return scores
+
+
+def print_scores(scores: dict[str, dict[str, list[float]]]) -> None:
     for config, by_test in scores.items():
         base = by_test["in-distribution"]
         print(f"\n{config}: test macro-F1 (fast executions), mean ± 95% CI over {len(base)} seeds; drop paired by seed")
@@ -91,6 +92,23 @@ def main() -> None:
             drop = mean_ci95([v - b for v, b in zip(values, base)])
             change = "" if name == "in-distribution" else f"{100 * drop[0]:+.1f} ± {100 * drop[1]:.1f}"
             print(f"  {name:<18}{100 * mean:>9.1f} ± {100 * ci:<5.1f}{change:>20}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset")
+    parser.add_argument("-S", dest="overrides", action="append", default=[])
+    parser.add_argument("--work", type=Path, default=ROOT / "reports" / "domain_bench")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    seen = load_params(ROOT / "params.yaml", args.preset, [*args.overrides, *SEEN])
+    work = args.work
+    windows, store, masks = build_data(seen, work / "seen", args.workers)
+    result = run_experiments(seen, windows, store, masks, work / "models", work / "experiments")
+    print(result.markdown)
+    tests = test_sets(args.preset, args.overrides, work, args.workers)
+    scores = score(seen, {row["run"]: work / "models" / row["run"] / "model.pt" for row in result.rows}, tests, work)
+    print_scores(scores)
     (work / "bench.json").write_text(json.dumps({"rows": result.rows, "scores": scores}, indent=1, default=str))
 
 
