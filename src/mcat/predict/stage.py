@@ -74,7 +74,7 @@ def default_model(model_name: str) -> tuple[str, str]:
     if DEMO_MODEL.is_file():
         return str(DEMO_MODEL), "the model `mcat train` (make demo) wrote here"
     raise McatError(f"no model to predict with: the registry at {uri} has no {model_name}@champion and there is no "
-                    f"{DEMO_MODEL}; run `make demo` (it trains and registers one) or pass --model FILE|models:/NAME@ALIAS")
+                    f"{DEMO_MODEL}; run `make demo` (it trains one) or pass --model FILE|models:/NAME@ALIAS")
 
 
 def framing_of(model: ModelFile) -> Framing:
