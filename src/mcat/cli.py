@@ -60,7 +60,8 @@ def _windows(params: Params, args: argparse.Namespace) -> None:
     result = make_windows(params.windows, args.store, args.masks, args.out)
     print(result.summary)
     counts = ", ".join(f"{split} {n}" for split, n in result.windows.items())
-    print(f"windows (T={params.windows.T}, stride={params.windows.stride}): {counts} -> {result.out}")
+    print(f"windows (T={params.windows.T}, stride={params.windows.stride}, crop {params.windows.crop}): {counts} -> "
+          f"{result.out}")
 
 
 def _train(params: Params, args: argparse.Namespace) -> None:

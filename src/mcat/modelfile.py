@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+import numpy as np
 
 import torch
 from torch import nn
 
 from mcat.atomic import atomic_file
+from mcat.data.person_crop import window_crop
 from mcat.errors import McatError
 from mcat.models import from_config
 from mcat.torchfile import load_torch_file
@@ -22,8 +25,9 @@ class Preprocessing:
     ``resolution`` x ``resolution``, windows of ``T`` frames every ``stride`` frames, each labelled by frame
     ``label_frame`` of the window, masks from the ``mask_backend`` the model was trained on, every video on a
     clock of ``fps`` frames per second (0: its own rate) and ``fit`` into the square (see
-    :class:`~mcat.data.video.Framing`; model files older than both were trained on stretched frames at each
-    video's own rate)."""
+    :class:`~mcat.data.framing.Framing`; model files older than both were trained on stretched frames at each
+    video's own rate), each window cut as ``crop`` says (``person``: to its masks' box widened by
+    ``crop_margin``, :mod:`mcat.data.person_crop`; older model files: ``none``)."""
 
     resolution: int
     T: int
@@ -32,6 +36,12 @@ class Preprocessing:
     mask_backend: str
     fps: float = 0.0
     fit: str = "stretch"
+    crop: str = "none"
+    crop_margin: float = 0.0
+
+    def window_crop(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The crop of every window clip uint8 [2, T, R, R] → [2, T, R, R]."""
+        return window_crop(self.crop, self.crop_margin)
 
 
 @dataclass(frozen=True)

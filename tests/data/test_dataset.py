@@ -9,7 +9,7 @@ from mcat.windows.stage import make_windows
 
 def test_clips_are_gray_and_mask_from_the_store(tmp_path, tiny_store, tiny):
     store, masks = tiny_store
-    windows = make_windows(WindowsParams(T=16, stride=8), store, masks, tmp_path / "w").out
+    windows = make_windows(WindowsParams(T=16, stride=8, crop="none", crop_margin=0.15), store, masks, tmp_path / "w").out
     ds = WindowDataset(windows, "train", store, masks)
     r = tiny.ingest.resolution
     assert len(ds) > 0 and ds.T == 16
@@ -24,7 +24,7 @@ def test_clips_are_gray_and_mask_from_the_store(tmp_path, tiny_store, tiny):
 
 def test_dataloader_with_workers_batches_every_window(tmp_path, tiny_store):
     store, masks = tiny_store
-    windows = make_windows(WindowsParams(T=8, stride=4), store, masks, tmp_path / "w").out
+    windows = make_windows(WindowsParams(T=8, stride=4, crop="none", crop_margin=0.15), store, masks, tmp_path / "w").out
     ds = WindowDataset(windows, "val", store, masks)
     seen = 0
     for clips, labels in DataLoader(ds, batch_size=16, num_workers=2):

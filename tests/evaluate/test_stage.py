@@ -9,6 +9,7 @@ from mcat.errors import McatError
 from mcat.evaluate.stage import evaluate
 from mcat.modelfile import load_model_file
 from mcat.train.loop import fit
+from mcat.windows.stage import make_windows
 
 from conftest import tiny_params
 
@@ -45,6 +46,10 @@ def test_missing_split_and_mismatched_model_are_clear(tmp_path, tiny_windows, mo
         evaluate(tiny_params("evaluate.splits=[test, unseen]").evaluate, model_path, *tiny_windows, tmp_path)
     with pytest.raises(McatError, match="model file .* does not exist"):
         evaluate(tiny_params().evaluate, tmp_path / "none.pt", *tiny_windows, tmp_path)
+    cropped = make_windows(tiny_params("windows.crop=person").windows, *tiny_windows[1:], tmp_path / "cropped").out
+    with pytest.raises(McatError, match="crop none, .* but the windows have .* crop person \\(margin 0.15\\)"):
+        evaluate(tiny_params().evaluate, model_path, cropped, *tiny_windows[1:], tmp_path / "r")
+    assert not (tmp_path / "r").exists()
 
 
 def test_damaged_model_files_and_empty_splits_are_clean_errors(tmp_path, tiny_windows, model_path):

@@ -1,6 +1,7 @@
 """``mcat predict`` on rendered videos: reports, the segment timeline, and clean failures."""
 
 import csv
+import dataclasses
 import json
 import shutil
 
@@ -10,12 +11,14 @@ import pytest
 import torch
 
 from mcat.cli import main
+from mcat.data.dataset import WindowDataset
 from mcat.data.framewise import read_label_csv
 from mcat.data.windowing import window_starts
 from mcat.data.store import MaskStore, Store
 from mcat.modelfile import load_model_file
 from mcat.predict.stage import classify, predict
 from mcat.predict.timeline import frame_labels, merge_short, runs, segment_scores
+from mcat.windows.stage import make_windows
 
 from conftest import ROOT, leftovers, tiny_params
 
@@ -39,6 +42,23 @@ def test_the_timeline_recovers_the_segments_of_a_learned_recording(tiny_store, t
     majority = np.bincount(truth).max() / len(truth)  # 0.39: what always answering the commonest class scores
     assert scores["frame_accuracy"] >= majority + 0.1, scores  # the tiny model learned something ...
     assert scores["frame_accuracy"] >= (per_frame == truth).mean() - 0.05, scores  # ... that merging keeps
+
+
+def test_predict_cuts_each_window_as_the_model_was_trained(tiny_store, tiny_trained, tmp_path):
+    """A model trained with ``windows.crop=person`` gets in ``mcat predict`` the very clips evaluation gives it."""
+    model = load_model_file(tiny_trained[2] / "model.pt")
+    model = dataclasses.replace(model, preprocessing=dataclasses.replace(model.preprocessing, crop="person",
+                                                                         crop_margin=0.15))
+    windows = make_windows(tiny_params("windows.crop=person").windows, *tiny_store, tmp_path / "w").out
+    dataset = WindowDataset(windows, "train", *tiny_store)
+    mine = np.flatnonzero(np.asarray(dataset.recording_ids)[dataset.recording] == "train_000")
+    with torch.inference_mode():
+        expected = torch.softmax(model.model(torch.stack([dataset[int(i)][0] for i in mine])), dim=1).numpy()
+    store, masks = Store(tiny_store[0]), MaskStore(tiny_store[1])
+    frames = np.asarray(store.frames("train_000"))
+    starts, probs = classify(model, frames, np.asarray(masks.masks("train_000", frames.shape)), 32, torch.device("cpu"))
+    np.testing.assert_array_equal(starts, dataset.starts[mine])
+    np.testing.assert_allclose(probs, expected, atol=1e-5)
 
 
 def test_predict_runs_a_real_segmenter_over_a_video(tiny_dataset, tiny_trained, tmp_path):

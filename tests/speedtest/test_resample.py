@@ -51,3 +51,12 @@ def test_windows_of_a_faster_recording_hold_the_known_frames(pattern_store):
 def test_a_recording_too_short_at_a_factor_gives_no_window(pattern_store):
     store, masks = pattern_store
     assert len(ResampledWindows(store, masks, ["rec"], factor=14, T=4, stride=2)) == 0  # 3 positions
+
+
+
+def test_each_clip_is_cut_as_the_model_was_trained(pattern_store):
+    store, masks = pattern_store
+    whole = ResampledWindows(store, masks, ["rec"], factor=2, T=4, stride=2)
+    cut = ResampledWindows(store, masks, ["rec"], factor=2, T=4, stride=2, crop=lambda clip: 255 - clip[:, :, 1:3])
+    for i in range(len(whole)):
+        np.testing.assert_array_equal(cut[i][0].numpy(), 255 - whole[i][0].numpy()[:, :, 1:3])

@@ -29,7 +29,7 @@ def test_label_is_the_centre_frame():
 
 def test_windows_index_per_split_with_stats(tmp_path, tiny_store):
     store, masks = tiny_store
-    result = make_windows(WindowsParams(T=16, stride=8), store, masks, tmp_path / "w")
+    result = make_windows(WindowsParams(T=16, stride=8, crop="none", crop_margin=0.15), store, masks, tmp_path / "w")
     stats = json.loads((tmp_path / "w/stats.json").read_text())
     assert set(result.windows) == {"train", "val", "test"}
     assert stats["windows"] == result.windows and stats["label_frame"] == 8
@@ -47,7 +47,7 @@ def test_windows_index_per_split_with_stats(tmp_path, tiny_store):
 def test_missing_masks_and_too_long_windows(tmp_path, tiny_store):
     store, masks = tiny_store
     with pytest.raises(McatError, match="run `mcat masks`"):
-        make_windows(WindowsParams(T=16, stride=8), store, tmp_path / "nomasks", tmp_path / "w")
+        make_windows(WindowsParams(T=16, stride=8, crop="none", crop_margin=0.15), store, tmp_path / "nomasks", tmp_path / "w")
     with pytest.raises(McatError, match="gets no window.*fewer than windows.T=1000"):
-        make_windows(WindowsParams(T=1000, stride=8), store, masks, tmp_path / "w")
+        make_windows(WindowsParams(T=1000, stride=8, crop="none", crop_margin=0.15), store, masks, tmp_path / "w")
     assert not (tmp_path / "w").exists()

@@ -200,3 +200,5 @@ class WindowsParams(Strict):
 
     T: int = Field(ge=2, le=1024, description="frames per window")
     stride: int = Field(ge=1, description="frames between window starts")
+    crop: Literal["none", "person"] = Field(description="person: each window cut to its masks' box (mcat.data.person_crop)")
+    crop_margin: float = Field(ge=0, le=1, description="person crop: margin on each side, share of the box side")

@@ -12,6 +12,7 @@ from torch.utils.data import Dataset
 from mcat.data.framewise import read_csv
 from mcat.data.store import MaskStore, Store
 from mcat.data.framing import Framing
+from mcat.data.person_crop import window_crop
 from mcat.data.windowing import label_frame, tempo_window
 from mcat.errors import McatError
 
@@ -19,7 +20,8 @@ from mcat.errors import McatError
 class WindowDataset(Dataset):
     """The windows of one split as (clip, label).
 
-    clip: uint8 tensor [2, T, R, R], channel 0 the grayscale frames, channel 1 the binary person masks;
+    clip: uint8 tensor [2, T, R, R], channel 0 the grayscale frames, channel 1 the binary person masks (cut to
+    the person when the windows were made with ``crop: person``, :mod:`mcat.data.person_crop`);
     label: int, the class id of the window's centre frame.
 
     With ``tempo`` = (low, high) other than (1, 1) — speed-invariant training — each clip is played at a speed
@@ -45,6 +47,9 @@ class WindowDataset(Dataset):
         stats = json.loads(stats_file.read_text())
         self.T: int = stats["T"]
         self.stride: int = stats["stride"]
+        self.crop: str = stats.get("crop", "none")  # windows made before the crop existed: whole frames
+        self.crop_margin: float = stats.get("crop_margin", 0.0)
+        self._crop = window_crop(self.crop, self.crop_margin)
         self.class_names: list[str] = stats["class_names"]
         rows = read_csv(windows_dir / f"{split}.csv", ("recording_id", "start", "label"), f"the {split} windows")
         self.recording_ids = sorted({r["recording_id"] for r in rows})
@@ -87,11 +92,12 @@ class WindowDataset(Dataset):
         frames, masks = self._open(r)
         s = int(self.starts[i])
         if self.tempo is None:
-            return torch.from_numpy(np.stack([frames[s:s + self.T], masks[s:s + self.T]])), int(self.labels[i])
+            clip = np.stack([frames[s:s + self.T], masks[s:s + self.T]])
+            return torch.from_numpy(self._crop(clip)), int(self.labels[i])
         rng = np.random.default_rng([*self._seed_epoch, i, 7])  # 7: the tempo stream
         factor = float(np.exp(rng.uniform(np.log(self.tempo[0]), np.log(self.tempo[1]))))
         positions = tempo_window(s + label_frame(self.T), len(frames), self.T, factor)
         if r not in self._labels:  # memory-mapped once per recording, not per clip
             self._labels[r] = self.store.labels(self.recording_ids[r])
         label = self._labels[r][positions[label_frame(self.T)]]
-        return torch.from_numpy(np.stack([frames[positions], masks[positions]])), int(label)
+        return torch.from_numpy(self._crop(np.stack([frames[positions], masks[positions]]))), int(label)

@@ -45,12 +45,17 @@ class EvaluateResult:
 
 
 def _check_compatible(model: ModelFile, dataset: WindowDataset, model_path: Path) -> None:
-    expected = (model.preprocessing.T, model.preprocessing.resolution, model.class_names)
-    found = (dataset.T, dataset.resolution, dataset.class_names)
+    pre = model.preprocessing
+    expected = (pre.T, pre.resolution, _crop_name(pre.crop, pre.crop_margin), model.class_names)
+    found = (dataset.T, dataset.resolution, _crop_name(dataset.crop, dataset.crop_margin), dataset.class_names)
     if expected != found:
-        raise McatError(f"{model_path} was trained on T={expected[0]}, {expected[1]}px, classes {expected[2]} but the "
-                        f"windows have T={found[0]}, {found[1]}px, classes {found[2]}: re-run the data stages with "
-                        "the model's params or retrain")
+        raise McatError(f"{model_path} was trained on T={expected[0]}, {expected[1]}px, crop {expected[2]}, classes "
+                        f"{expected[3]} but the windows have T={found[0]}, {found[1]}px, crop {found[2]}, classes "
+                        f"{found[3]}: re-run the data stages with the model's params or retrain")
+
+
+def _crop_name(crop: str, margin: float) -> str:
+    return f"person (margin {margin:g})" if crop == "person" else crop
 
 
 def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks: Path, batch_size: int,

@@ -123,14 +123,14 @@ def too_short(frames: int, T: int) -> McatError:
 def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int,
              device: torch.device) -> tuple[np.ndarray, np.ndarray]:
     """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video."""
-    T, stride = model.preprocessing.T, model.preprocessing.stride
+    T, stride, crop = model.preprocessing.T, model.preprocessing.stride, model.preprocessing.window_crop()
     starts = window_starts(len(frames), T, stride)
     if not len(starts):
         raise too_short(len(frames), T)
     probs = []
     with torch.inference_mode():
         for i in range(0, len(starts), batch_size):
-            clips = np.stack([np.stack([frames[s:s + T], masks[s:s + T]]) for s in starts[i:i + batch_size]])
+            clips = np.stack([crop(np.stack([frames[s:s + T], masks[s:s + T]])) for s in starts[i:i + batch_size]])
             with autocast(device):
                 logits = model.model(torch.from_numpy(clips).to(device))
             probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())

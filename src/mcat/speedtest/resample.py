@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from typing import Callable
+
 from torch.utils.data import Dataset
 
 from mcat.data.store import MaskStore, Store
@@ -33,10 +35,12 @@ class ResampledWindows(Dataset):
         recording_ids: the recordings to play.
         factor: the speed factor (> 0).
         T, stride: the window length and step (the model's :class:`~mcat.modelfile.Preprocessing`).
+        crop: what is done to each clip (the model's ``Preprocessing.window_crop()``; default: nothing).
     """
 
-    def __init__(self, store: Store, masks: MaskStore, recording_ids: list[str], factor: float, T: int, stride: int):
-        self.store, self.masks, self.T = store, masks, T
+    def __init__(self, store: Store, masks: MaskStore, recording_ids: list[str], factor: float, T: int, stride: int,
+                 crop: Callable[[np.ndarray], np.ndarray] = lambda clip: clip):
+        self.store, self.masks, self.T, self.crop = store, masks, T, crop
         self.positions: list[np.ndarray] = []
         index, labels = [], []
         for r, rid in enumerate(recording_ids):
@@ -62,4 +66,4 @@ class ResampledWindows(Dataset):
         frames, masks = self._arrays[r]
         positions = self.positions[r][start:start + self.T]
         clip = np.stack([frames[positions], masks[positions]])
-        return torch.from_numpy(clip), int(self.labels[i])
+        return torch.from_numpy(self.crop(clip)), int(self.labels[i])

@@ -85,7 +85,7 @@ def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Pat
                             "set speedtest.splits")
         rows = []
         for factor in params.factors:
-            windows = ResampledWindows(frames, mask_store, ids, factor, pre.T, pre.stride)
+            windows = ResampledWindows(frames, mask_store, ids, factor, pre.T, pre.stride, pre.window_crop())
             if not len(windows):
                 rows.append({"factor": factor, "windows": 0, "skipped": f"no '{split}' recording has {pre.T} frames "
                              f"at {factor:g}x"})

@@ -5,7 +5,8 @@ Windows follow the rule of :mod:`mcat.data.windowing` (a window is labelled by i
 Output::
 
     <out>/<split>.csv    recording_id, start, label
-    <out>/stats.json     T, stride, windows and class counts per split, KL(train‖test) over window labels
+    <out>/stats.json     T, stride, the crop of each clip (:mod:`mcat.data.person_crop`), windows and class counts
+                         per split, KL(train‖test) over window labels
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def make_windows(params: WindowsParams, store_dir: Path, masks_dir: Path, out: P
                 for rid, starts, labels in items:
                     writer.writerows((rid, int(s), int(lab)) for s, lab in zip(starts, labels))
         stats = {
-            "T": params.T, "stride": params.stride, "label_frame": label_frame(params.T), "class_names": store.class_names,
+            "T": params.T, "stride": params.stride, "label_frame": label_frame(params.T), "crop": params.crop,
+            "crop_margin": params.crop_margin, "class_names": store.class_names,
             "windows": {s: int(c.sum()) for s, c in counts.items()},
             "class_counts": {s: c.tolist() for s, c in counts.items()},
             "kl_train_test_nats": kl, "recordings_shorter_than_T": too_short,
