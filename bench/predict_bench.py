@@ -24,7 +24,7 @@ from mcat.inference import resolve_device
 from mcat.masks.backends import make_segmenter
 from mcat.modelfile import load_model_file
 from mcat.predict.stage import predict_video
-from mcat.predict.timeline import frame_labels, segment_scores
+from mcat.predict.timeline import frame_labels, frames_of, segment_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,7 @@ def main() -> None:
                 duration += result.frames / result.fps
                 truth = read_label_csv(args.data / r["labels"], len(classes), r["recording_id"])[:result.frames]
                 predicted = frame_labels(result.starts, result.probs.argmax(axis=1), result.frames, T, stride)
-                merged = np.concatenate([np.full(s.end - s.start, s.label) for s in result.segments])
+                merged = frames_of(result.segments)
                 scores.append((segment_scores(truth, predicted[:len(truth)]), segment_scores(truth, merged[:len(truth)])))
         raw = {k: np.mean([s[0][k] for s in scores]) for k in scores[0][0]}
         timeline = {k: np.mean([s[1][k] for s in scores]) for k in scores[0][1]}

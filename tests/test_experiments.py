@@ -21,7 +21,7 @@ def test_matrix_of_runs_on_the_same_windows_makes_a_linked_table(mlflow_env, tmp
     for row in rows:
         run = client.get_run(row["mlflow_run"])
         assert run.data.params["train.model"] == row["model"]
-        assert float(row["test_macro_f1"]) == round(run.data.metrics["test_macro_f1"], 4)
+        assert float(row["test_macro_f1"]) == round(run.data.metrics["eval.test.macro_f1"], 4)
     assert all(0 <= float(row["speed_worst_macro_f1"]) <= 1 for row in rows)
     assert (tmp_path / "reports" / "summary.csv").read_text().count("\n") == 3
     assert result.markdown.count("\n") == 4 and "| mcat | BOTH | – |" in result.markdown

@@ -1,7 +1,8 @@
-"""The ``mcat`` command: one sub-command per pipeline stage, each a thin call into the library.
+"""The mcat command: one sub-command per pipeline stage, each a thin call into the library.
 
 Every stage takes ``--params FILE`` (default ``params.yaml``), ``--preset NAME`` and ``-S key=value``;
 paths default to the DVC layout (``data/...``). Errors a user can fix print one message and exit 1.
+``mcat`` alone lists the stages, which of them have outputs here, and what to run next.
 """
 
 from __future__ import annotations
@@ -161,9 +162,12 @@ def _predict(params: Params, args: argparse.Namespace) -> None:
         model, what = default_model(params.registry.model_name)
         print(f"mcat predict: using {model}, {what} (choose another with --model)", file=sys.stderr)
     for result in predict(params.predict, model, args.videos, args.out, masks=params.masks,
-                          device=params.train.device, annotate=args.annotate):
+                          device=params.train.device, annotate=args.annotate, labels=args.labels):
         duration = result.frames / result.fps
-        print(f"{result.video}: {len(result.starts)} windows, {len(result.segments)} segments, "
+        scored = "" if result.scores is None else (
+            f", frame accuracy {result.scores['frame_accuracy']:.3f}, segment recall "
+            f"{result.scores['segment_recall']:.3f}")
+        print(f"{result.video}: {len(result.starts)} windows, {len(result.segments)} segments{scored}, "
               f"{duration / result.seconds:.2f}x real time -> {result.out}")
 
 
@@ -182,6 +186,64 @@ def _show_params(params: Params, args: argparse.Namespace) -> None:
     print(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False), end="")
 
 
+# The stages in pipeline order with the output that shows each has run (the DVC layout, as in dvc.yaml).
+STAGES = (("synth", "data/synthetic"), ("ingest", "data/ingested"), ("masks", "data/masks"),
+          ("validate", "reports/validation"), ("windows", "data/windows"), ("train", "models/model.pt"),
+          ("evaluate", "reports/metrics.json"), ("speedtest", "reports/speed/curve.json"),
+          ("register", "reports/registered.json"))
+
+EXAMPLES = {
+    "": """examples:
+  make demo                                   every stage on the demo preset (dvc repro), then the tests: make test
+  mcat predict workout.mp4                    classify a video with the champion (or the demo's model)
+  mcat train -S train.epochs=10 --no-track    one stage with an override, without MLflow
+  mcat pipeline run-local --preset tiny       the Kubeflow pipeline on this machine""",
+    "synth": "mcat synth\n  mcat synth --preset tiny --out /tmp/tiny -S synth.camera.portrait=0.5",
+    "ingest": "mcat ingest\n  mcat ingest -S ingest.source=s3://bucket/workouts -S ingest.resolution=112",
+    "masks": "mcat masks\n  mcat masks -S masks.backend=selfie",
+    "validate": "mcat validate\n  mcat validate -S quality.empty_ratio_max=0.1",
+    "windows": "mcat windows\n  mcat windows -S windows.stride=4 -S windows.crop=person",
+    "train": "mcat train\n  mcat train -S train.model=transformer -S train.augment.tempo=[0.8,3.0]\n"
+             "  mcat train --nproc 2 --no-track",
+    "evaluate": "mcat evaluate\n  mcat evaluate --model models/experiments/mcat-both-seed0/model.pt --reports /tmp/r",
+    "speedtest": "mcat speedtest\n  mcat speedtest -S 'speedtest.factors=[1,2,4]' -S 'speedtest.splits=[val,test]'",
+    "experiments": "mcat experiments\n  mcat experiments -S 'experiments.seeds=[0,1,2,3,4]'",
+    "metrics": "mcat metrics\n  mcat metrics --metrics reports/experiments/mcat-both-seed0/metrics.json",
+    "register": "mcat register\n  mcat register --record reports/registered.json",
+    "promote": "mcat promote\n  mcat promote --force",
+    "models": "mcat models\n  MLFLOW_TRACKING_URI=http://mlflow:5000 mcat models",
+    "predict": "mcat predict workout.mp4\n  mcat predict videos/ --labels labels/ --annotate\n"
+               "  mcat predict clip.mp4 --model models:/mcat-exercise@champion -S predict.mask_backend=yolo",
+    "pipeline": "mcat pipeline run-local --preset tiny\n  mcat pipeline compile\n"
+                "  mcat pipeline submit --host http://localhost:8080 --run-name try-1",
+    "params": "mcat params\n  mcat params --preset paper -S train.epochs=50",
+}
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Examples kept as written; the default of every option that has one shown."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.option_strings and action.default not in (None, False, [], argparse.SUPPRESS) \
+                and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+def overview(root: Path = Path(".")) -> str:
+    """The stages in order, which have outputs under ``root``, and what to run next."""
+    done = [(root / out).exists() for _, out in STAGES]
+    lines = ["mcat: the pipeline's stages, in order (outputs in the DVC layout of dvc.yaml):"]
+    lines += [f"  {'[x]' if ok else '[ ]'} mcat {name:<11} -> {out}" for (name, out), ok in zip(STAGES, done)]
+    if all(done):
+        lines.append("next: mcat predict VIDEO (or mcat promote); `mcat COMMAND --help` for each stage")
+    else:
+        name = STAGES[done.index(False)][0]
+        lines.append(f"next: mcat {name} (or `make demo` for every stage); `mcat COMMAND --help` for each stage")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
@@ -189,12 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-S", "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one parameter, e.g. -S windows.stride=4 (repeatable)")
 
-    parser = argparse.ArgumentParser(prog="mcat", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="mcat", description=__doc__.splitlines()[0], epilog=EXAMPLES[""],
+                                     formatter_class=_Help)
     parser.add_argument("--version", action="version", version=f"mcat {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def stage(name: str, run: Callable, help_text: str, parents: list = ()) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common, *parents], help=help_text, description=help_text)
+        p = sub.add_parser(name, parents=[common, *parents], help=help_text, description=help_text,
+                           epilog=f"examples:\n  {EXAMPLES[name]}", formatter_class=_Help)
         p.set_defaults(run=run)
         return p
 
@@ -256,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "registry's champion, else models/model.pt)")
     p.add_argument("--out", type=Path, default=Path("reports/predictions"))
     p.add_argument("--annotate", action="store_true", help="also write the video with the predicted exercise drawn on it")
+    p.add_argument("--labels", type=Path,
+                   help="the true labels: a frame,label CSV (one row per video frame, the model's class ids), or a "
+                        "folder of <video name>.csv; the timeline shows them and segments.json scores against them")
     p = stage("pipeline", _pipeline, "the Kubeflow pipeline: compile the IR YAML, submit it, or run it locally")
     p.add_argument("action", choices=["compile", "submit", "run-local"])
     p.add_argument("--package", type=Path, default=Path("reports/pipeline/mcat-training.yaml"),
@@ -273,12 +340,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ingest-shards", type=int, help="ingest shards fanned out with ParallelFor (default: ingest.shards)")
     p.add_argument("--root", type=Path, default=Path("reports/pipeline/local"), help="run-local: outputs")
     stage("params", _show_params, "print the validated parameters after presets and overrides")
+    for command in sub.choices.values():  # the paths: their defaults are the DVC layout
+        for action in command._actions:
+            if action.help is None and isinstance(action.default, Path):
+                action.help = "(default: %(default)s)"
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if args.command is None:
+        print(overview())
+        return 0
     args.argv = argv
     try:
         params = load_params(args.params, args.preset, args.overrides)

@@ -17,7 +17,7 @@ from mcat.data.windowing import window_starts
 from mcat.data.store import MaskStore, Store
 from mcat.modelfile import load_model_file
 from mcat.predict.stage import classify, predict
-from mcat.predict.timeline import frame_labels, merge_short, runs, segment_scores
+from mcat.predict.timeline import frame_labels, frames_of, merge_short, runs, segment_scores
 from mcat.windows.stage import make_windows
 
 from conftest import ROOT, leftovers, tiny_params
@@ -36,7 +36,7 @@ def test_the_timeline_recovers_the_segments_of_a_learned_recording(tiny_store, t
                              torch.device("cpu"))
     per_frame = frame_labels(starts, probs.argmax(axis=1), len(frames), model.preprocessing.T,
                              model.preprocessing.stride)
-    merged = np.concatenate([np.full(s.end - s.start, s.label) for s in merge_short(runs(per_frame), 30)])
+    merged = frames_of(merge_short(runs(per_frame), 30))
     truth = np.asarray(store.labels("train_000"))
     scores = segment_scores(truth, merged)
     majority = np.bincount(truth).max() / len(truth)  # 0.39: what always answering the commonest class scores
@@ -78,9 +78,11 @@ def test_cli_predicts_a_folder_of_videos_with_reports(tiny_dataset, tiny_trained
     (videos / "notes.txt").write_text("not a video, skipped by its suffix")
     out = tmp_path / "predictions"
     code = main(["predict", str(videos), "--model", str(tiny_trained[2] / "model.pt"), "--out", str(out), "--annotate",
-                 "--preset", "tiny", "-S", "predict.mask_backend=selfie", "-S", SELFIE])
+                 "--labels", str(tiny_dataset / "labels"), "--preset", "tiny", "-S", "predict.mask_backend=selfie",
+                 "-S", SELFIE])
     assert code == 0
-    assert capsys.readouterr().out.count("x real time") == 2
+    said = capsys.readouterr().out
+    assert said.count("x real time") == 2 and said.count("frame accuracy") == 2
     for rid in ("test_000", "val_000"):
         folder = out / rid
         n = len(read_label_csv(tiny_dataset / f"labels/{rid}.csv", 4, rid))
@@ -94,6 +96,11 @@ def test_cli_predicts_a_folder_of_videos_with_reports(tiny_dataset, tiny_trained
         assert segments[0]["start_s"] == 0 and segments[-1]["end_s"] == pytest.approx(n / 30, abs=1e-3)
         assert all(a["end_s"] == b["start_s"] and a["class"] != b["class"] for a, b in zip(segments, segments[1:]))
         assert sum(s["frames"] for s in segments) == n == timeline["frames"]
+        truth = read_label_csv(tiny_dataset / f"labels/{rid}.csv", 4, rid)
+        assert sum(s["frames"] for s in timeline["truth"]) == n and len(timeline["truth"]) == len(runs(truth))
+        by_name = {name: i for i, name in enumerate(json.loads((folder / "windows.json").read_text())[0]["probabilities"])}
+        predicted = np.concatenate([np.full(s["frames"], by_name[s["class"]]) for s in segments])
+        assert timeline["scores"] == segment_scores(truth.astype(np.int64), predicted)
         assert (folder / "timeline.png").stat().st_size > 0
         annotated = cv2.VideoCapture(str(folder / "annotated.mp4"))
         assert int(annotated.get(cv2.CAP_PROP_FRAME_COUNT)) == n
@@ -115,16 +122,35 @@ def test_a_file_that_is_not_a_video_fails_cleanly(tiny_trained, tmp_path, capsys
 @pytest.mark.parametrize("problem, message", [
     ("empty folder", "holds no video"),
     ("missing model", "does not exist"),
+    ("one label file, two videos", "is one file for 2 videos: pass a folder"),
+    ("no label file for a video", "has no label file test_000.csv (test_000.mp4)"),
+    ("labels of another video", "its labels have 300 rows but the video has"),
+    ("a label id the model lacks", "label 7 at frame 0"),
 ])
 def test_bad_inputs_say_what_is_wrong(problem, message, tiny_dataset, tiny_trained, tmp_path, capsys):
     video, model = tiny_dataset / "videos/test_000.mp4", tiny_trained[2] / "model.pt"
+    more = []
     if problem == "empty folder":
         (video := tmp_path / "empty").mkdir()
-    else:
+    elif problem == "missing model":
         model = tmp_path / "nothing.pt"
-    code = main(["predict", str(video), "--model", str(model), "--out", str(tmp_path / "out"), "--preset", "tiny"])
+    elif problem == "one label file, two videos":
+        more = [str(tiny_dataset / "videos/val_000.mp4"), "--labels", str(tiny_dataset / "labels/test_000.csv")]
+    elif problem == "no label file for a video":
+        more = ["--labels", str(tmp_path)]
+    else:
+        labels = tmp_path / "labels.csv"
+        n = len(read_label_csv(tiny_dataset / "labels/test_000.csv", 4, "test_000"))
+        rows = n + 45 if problem == "labels of another video" else 2
+        labels.write_text("frame,label\n" + "".join(f"{i},{7 if rows == 2 else 0}\n" for i in range(rows)))
+        message = message.replace("300", str(n + 45))
+        more = ["--labels", str(labels)]
+    out = tmp_path / "out"
+    code = main(["predict", str(video), *more, "--model", str(model), "--out", str(out), "--preset", "tiny",
+                 "-S", "predict.mask_backend=background"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and message in err and "\n" not in err, err
+    assert not out.exists() or leftovers(out) == [] and not any(out.iterdir())
 
 
 def test_without_model_predict_uses_the_demo_model_and_says_so(tiny_dataset, tiny_trained, tmp_path, monkeypatch,

@@ -59,6 +59,9 @@ def test_register_promote_refuse_force_and_list(mlflow_env, trained):
     version = client.get_model_version(name, "1")
     assert float(version.tags["test.macro_f1"]) == pytest.approx(f1[0])
     assert {"data_digest", "git_commit", "val.accuracy"} <= set(version.tags)
+    card = version.description  # the model card a reviewer reads before promoting
+    assert "| test | fast |" in card and f"{f1[0]:.3f}" in card and "Speed-shift gap" in card
+    assert "non_activity" in card and version.tags["data_digest"] in card and "masks from `provided`" in card
     assert client.get_model_version_by_alias(name, "challenger").version == "1"
 
     with pytest.raises(McatError, match=r"test macro-F1 .* is below registry.min_test_macro_f1 = 0.99"):

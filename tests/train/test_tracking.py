@@ -39,8 +39,12 @@ def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_e
 
     scores = evaluate(params.evaluate, result.model_path, *tiny_windows, tmp_path / "reports", tracking=params.mlflow)
     run = client.get_run(run_id)
-    assert run.data.metrics["test_macro_f1"] == pytest.approx(scores.metrics["test"]["macro_f1"])
-    assert run.data.metrics["speed_shift_accuracy_gap"] == pytest.approx(scores.metrics["speed_shift"]["accuracy"])
+    assert run.data.metrics["eval.test.macro_f1"] == pytest.approx(scores.metrics["test"]["macro_f1"])
+    assert run.data.metrics["eval.speed_shift.accuracy"] == pytest.approx(scores.metrics["speed_shift"]["accuracy"])
+    assert run.data.metrics["best_val_macro_f1"] == pytest.approx(result.best_val_macro_f1)
+    # the evaluation does not add points to the training curve (it once landed at step 0 under the same key)
+    assert [m.step for m in client.get_metric_history(run_id, "val_macro_f1")] == [1, 2]
+    assert run.data.metrics["eval.val.macro_f1"] == pytest.approx(result.best_val_macro_f1)  # the best epoch's model
     artifacts = {a.path for a in client.list_artifacts(run_id, "reports/plots")}
     assert "reports/plots/test_confusion.png" in artifacts
 

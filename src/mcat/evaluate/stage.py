@@ -97,6 +97,12 @@ def read_metrics(path: Path) -> dict[str, Any]:
     return metrics
 
 
+def mlflow_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The evaluation's MLflow keys, apart from the training curve's (``val_macro_f1`` per epoch):
+    ``eval.<split>.<metric>`` and ``eval.speed_shift.<metric>`` (val minus test)."""
+    return {f"eval.{split}.{k}": m[k] for split, m in metrics.items() if split != "data_digest" for k in HEADLINE}
+
+
 def speed_shift_table(metrics: dict[str, Any]) -> str:
     rows = [f"{'split':<8}{'domain':<10}{'windows':>8}{'accuracy':>10}{'macro-F1':>10}{'macro-AUC':>11}"]
     for split, m in metrics.items():
@@ -146,9 +152,7 @@ def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Pat
         from mcat.tracking import MlflowRun
 
         with MlflowRun(tracking.experiment, run_id=run_id) as run:
-            run.log_metrics({f"{split}_{k}": m[k] for split, m in splits.items() for k in HEADLINE})
-            if "speed_shift" in metrics:
-                run.log_metrics({f"speed_shift_{k}_gap": v for k, v in metrics["speed_shift"].items()})
+            run.log_metrics(mlflow_metrics(metrics))
             run.log_artifacts([reports / "metrics.json", reports / "per_class.json"], artifact_path="reports")
             run.log_artifacts([reports / "plots"], artifact_path="reports/plots")
     return EvaluateResult(metrics, detail, reports, speed_shift_table(metrics), run_id)

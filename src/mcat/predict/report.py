@@ -15,8 +15,14 @@ from mcat.modelfile import ModelFile
 from mcat.predict.timeline import Segment
 
 
+def _timeline(segments: list[Segment], names: list[str], fps: float) -> list[dict]:
+    return [{"class": names[seg.label], "start_s": round(seg.seconds(fps)[0], 3), "end_s": round(seg.seconds(fps)[1], 3),
+             "frames": seg.end - seg.start} for seg in segments]
+
+
 def write_reports(folder: Path, model: ModelFile, starts: np.ndarray, probs: np.ndarray, segments: list[Segment],
-                  fps: float, per_frame: np.ndarray) -> None:
+                  fps: float, per_frame: np.ndarray, truth: tuple[list[Segment], dict] | None = None) -> None:
+    """windows.csv, windows.json and segments.json; ``truth``: the true segments and the scores against them."""
     names, T = model.class_names, model.preprocessing.T
     best = probs.argmax(axis=1)
     rows = [(i, int(s), int(s) + T, round(s / fps, 3), round((s + T) / fps, 3), names[c], round(float(p[c]), 4))
@@ -27,31 +33,40 @@ def write_reports(folder: Path, model: ModelFile, starts: np.ndarray, probs: np.
                 "class": r[5], "probabilities": dict(zip(names, map(float, p.round(4))))} for r, p in zip(rows, probs)]
     (folder / "windows.json").write_text(json.dumps(windows, indent=1) + "\n")
     centres = window_centres(starts, T)
-    timeline = []
-    for seg in segments:
+    timeline = _timeline(segments, names, fps)
+    for seg, row in zip(segments, timeline):
         inside = (centres >= seg.start) & (centres < seg.end)
-        start_s, end_s = seg.seconds(fps)
-        timeline.append({"class": names[seg.label], "start_s": round(start_s, 3), "end_s": round(end_s, 3),
-                         "frames": seg.end - seg.start,
-                         "mean_probability": round(float(probs[inside, seg.label].mean()), 4) if inside.any() else None})
-    (folder / "segments.json").write_text(json.dumps({"fps": fps, "frames": int(len(per_frame)),
-                                                      "segments": timeline}, indent=1) + "\n")
+        row["mean_probability"] = round(float(probs[inside, seg.label].mean()), 4) if inside.any() else None
+    report = {"fps": fps, "frames": int(len(per_frame)), "segments": timeline}
+    if truth is not None:
+        report.update(truth=_timeline(truth[0], names, fps), scores=truth[1])
+    (folder / "segments.json").write_text(json.dumps(report, indent=1) + "\n")
 
 
-def timeline_png(path: Path, segments: list[Segment], names: list[str], fps: float, title: str) -> None:
+def timeline_png(path: Path, segments: list[Segment], names: list[str], fps: float, title: str,
+                 truth: list[Segment] | None = None) -> None:
+    """The predicted segments as coloured bars over time (the true ones in a row above, when given), every
+    class shown in a legend; names are also written on the segments wide enough to hold them."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     colours = plt.get_cmap("tab20", max(len(names), 2))
-    fig, ax = plt.subplots(figsize=(12, 2.2), constrained_layout=True)
-    for seg in segments:
-        start, end = seg.seconds(fps)
-        ax.barh(0, end - start, left=start, color=colours(seg.label), edgecolor="white")
-        if end - start > 0.04 * segments[-1].end / fps:
-            ax.text((start + end) / 2, 0, names[seg.label].replace("_", "\n"), ha="center", va="center", fontsize=7)
-    ax.set_yticks([])
+    rows = [("prediction", segments)] + ([("truth", truth)] if truth is not None else [])
+    fig, ax = plt.subplots(figsize=(12, 1.4 + 0.8 * len(rows)), constrained_layout=True)
+    for y, (_, row) in enumerate(rows):
+        for seg in row:
+            start, end = seg.seconds(fps)
+            ax.barh(y, end - start, left=start, color=colours(seg.label), edgecolor="white")
+            if end - start > 0.04 * row[-1].end / fps:
+                ax.text((start + end) / 2, y, names[seg.label].replace("_", "\n"), ha="center", va="center",
+                        fontsize=7)
+    ax.set_yticks(range(len(rows)), [name for name, _ in rows])
+    shown = sorted({seg.label for _, row in rows for seg in row})
+    ax.legend(handles=[Patch(color=colours(c), label=names[c]) for c in shown], loc="upper left",
+              bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     ax.set_xlabel("seconds")
     ax.set_title(title)
     fig.savefig(path, dpi=110)

@@ -6,8 +6,12 @@ Per video, under ``<out>/<video stem>/``::
     windows.csv      window, start_frame, end_frame, start_s, end_s, class, probability
     windows.json     the same with every class's probability
     segments.json    the merged timeline: class, start_s, end_s, frames, mean probability
-    timeline.png     the segments as coloured bars over time
+    timeline.png     the segments as coloured bars over time, with a legend (and the truth above them, with --labels)
     annotated.mp4    (with --annotate) the video with the current exercise written on it, on the model's clock
+
+With ``--labels`` (a ``frame,label`` CSV per video: one row per video frame, label ids in the model's class order,
+as in the ``framewise`` layout), ``segments.json`` also holds the true segments and the scores of the timeline
+against them (frame accuracy, segment accuracy, recall and precision: :func:`~mcat.predict.timeline.segment_scores`).
 
 Each video is decoded once, on the clock the model was trained on (its frame rate, e.g. 30 fps: a 60 fps video
 keeps every other frame, a 24 fps one repeats some); frames go to the mask backend at their own size and, as
@@ -26,6 +30,7 @@ import torch
 
 from mcat.atomic import atomic_dir
 from mcat.config import MasksParams, PredictParams
+from mcat.data.framewise import read_label_csv
 from mcat.data.framing import Framing
 from mcat.data.video import probe
 from mcat.data.windowing import window_starts
@@ -35,7 +40,7 @@ from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
 from mcat.modelfile import ModelFile, load_model_file
 from mcat.predict.report import annotate_video, timeline_png, write_reports
-from mcat.predict.timeline import Segment, frame_labels, merge_short, runs
+from mcat.predict.timeline import Segment, frame_labels, frames_of, merge_short, runs, segment_scores
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
 
@@ -50,6 +55,7 @@ class Prediction:
     probs: np.ndarray  # [W, C]
     segments: list[Segment]
     seconds: float  # wall time of decoding, masks and model
+    scores: dict[str, float] | None = None  # against the true labels, when given
 
 
 DEMO_MODEL = Path("models/model.pt")
@@ -115,6 +121,30 @@ def find_videos(inputs: list[Path]) -> list[Path]:
     return videos
 
 
+def find_labels(videos: list[Path], labels: Path | None) -> dict[Path, Path]:
+    """The true-label CSV of each video: ``labels`` itself for a single video, ``labels/<video stem>.csv`` when
+    ``labels`` is a folder; {} without labels."""
+    if labels is None:
+        return {}
+    if labels.is_dir():
+        found = {video: labels / f"{video.stem}.csv" for video in videos}
+        missing = [f"{path.name} ({video.name})" for video, path in found.items() if not path.is_file()]
+        if missing:
+            raise McatError(f"--labels {labels} has no label file {', '.join(missing)}: one <video name>.csv per video")
+        return found
+    if not labels.is_file():
+        raise McatError(f"--labels {labels} does not exist")
+    if len(videos) != 1:
+        raise McatError(f"--labels {labels} is one file for {len(videos)} videos: pass a folder holding "
+                        "<video name>.csv for each video")
+    return {videos[0]: labels}
+
+
+def label_mismatch(rows: int, video_frames: str) -> McatError:
+    """The error for a label file whose rows do not match the video's frames."""
+    return McatError(f"its labels have {rows} rows but the video has {video_frames}: one label row per video frame")
+
+
 def too_short(frames: int, T: int) -> McatError:
     """The error for a video with fewer frames than one window."""
     return McatError(f"it has {frames} frames, fewer than one window of {T}: mcat needs a longer video")
@@ -138,38 +168,52 @@ def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size
 
 
 def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Path, out: Path, device: torch.device,
-                  batch_size: int, annotate: bool = False) -> Prediction:
-    """One video through ``segmenter`` (``batch_size`` frames at a time) and ``model`` into ``out``."""
+                  batch_size: int, annotate: bool = False, labels: np.ndarray | None = None) -> Prediction:
+    """One video through ``segmenter`` (``batch_size`` frames at a time) and ``model`` into ``out``; scored
+    against ``labels`` (int [source frames], the true class of each video frame) when given."""
     start = time.perf_counter()
     framing = framing_of(model)
     source_fps = probe(video).checked_fps(video)
     fps = framing.fps or source_fps
     frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True)
+    truth = None
+    if labels is not None:
+        truth = labels[framing.positions(len(labels), source_fps)].astype(np.int64)  # on the model's clock
+        if len(truth) != len(frames):  # the container announced a wrong frame count
+            raise label_mismatch(len(labels), f"{len(frames)} frames on the model's clock where the labels give "
+                                              f"{len(truth)}")
     starts, probs = classify(model, frames, masks, params.batch_size, device)
     seconds = time.perf_counter() - start
     per_frame = frame_labels(starts, probs.argmax(axis=1), len(frames), model.preprocessing.T,
                              model.preprocessing.stride)
     segments = merge_short(runs(per_frame), int(round(params.min_segment_seconds * fps)))
+    scores = None if truth is None else segment_scores(truth, frames_of(segments))
     with atomic_dir(out) as tmp:
-        write_reports(tmp, model, starts, probs, segments, fps, per_frame)
-        timeline_png(tmp / "timeline.png", segments, model.class_names, fps, video.name)
+        write_reports(tmp, model, starts, probs, segments, fps, per_frame,
+                      None if truth is None else (runs(truth), scores))
+        timeline_png(tmp / "timeline.png", segments, model.class_names, fps, video.name,
+                     None if truth is None else runs(truth))
         if annotate:
             annotate_video(video, tmp / "annotated.mp4", per_frame, model.class_names, fps, framing.step(source_fps))
-    return Prediction(video, out, fps, len(frames), starts, probs, segments, seconds)
+    return Prediction(video, out, fps, len(frames), starts, probs, segments, seconds, scores)
 
 
 def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path, *, masks: MasksParams,
-            device: str = "auto", annotate: bool = False) -> list[Prediction]:
+            device: str = "auto", annotate: bool = False, labels: Path | None = None) -> list[Prediction]:
     """Predict every video in ``inputs`` (files or folders) into ``out/<stem>/`` on ``device``; ``masks`` holds
-    the settings of ``params.mask_backend``."""
+    the settings of ``params.mask_backend``; ``labels`` a label CSV, or a folder of them (:func:`find_labels`)."""
     videos = find_videos(inputs)
+    label_files = find_labels(videos, labels)
     device = resolve_device(device)
     model = load_model(model_ref, device)
+    truth = {video: read_label_csv(path, len(model.class_names), video.name) for video, path in label_files.items()}
     for video in videos:  # every input checked before any output is written
         info = probe(video)
         frames = framing_of(model).clock_frames(info.announced, info.checked_fps(video))
         if 0 < frames < model.preprocessing.T:
             raise McatError(f"{video}: {too_short(frames, model.preprocessing.T)}")
+        if video in truth and info.announced and len(truth[video]) != info.announced:
+            raise McatError(f"{video}: {label_mismatch(len(truth[video]), f'{info.announced} frames')}")
     trained_on, backend = model.preprocessing.mask_backend, params.mask_backend
     if trained_on != backend:
         print(f"mcat predict: warning: the model was trained on '{trained_on}' masks and predicts on '{backend}' "
@@ -180,7 +224,7 @@ def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path
     for video in videos:
         try:
             done.append(predict_video(params, model, segmenter, video, Path(out) / video.stem, device,
-                                      masks.batch_size, annotate))
+                                      masks.batch_size, annotate, truth.get(video)))
         except McatError as exc:
             kept = f" (predictions of {', '.join(str(p.video) for p in done)} are in {out})" if done else ""
             message = str(exc) if str(video) in str(exc) else f"{video}: {exc}"

@@ -61,6 +61,11 @@ def merge_short(segments: list[Segment], min_frames: int) -> list[Segment]:
     return segments
 
 
+def frames_of(segments: list[Segment]) -> np.ndarray:
+    """The per-frame labels int64 [N] of a timeline of consecutive segments."""
+    return np.concatenate([np.full(s.end - s.start, s.label, np.int64) for s in segments])
+
+
 def _join(segments: list[Segment]) -> list[Segment]:
     out: list[Segment] = []
     for s in segments:

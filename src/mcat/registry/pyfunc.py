@@ -1,6 +1,7 @@
 """The served model: an MLflow pyfunc from uint8 clips to class probabilities with class names.
 
-Input: uint8 [B, 2, T, R, R] (channel 0 gray, 1 mask; T and R as trained). Output: a DataFrame with one
+Input: uint8 [B, 2, T, R, R] (channel 0 gray, 1 mask; T and R as trained; whole frames as the store holds them:
+a model trained with ``windows.crop: person`` cuts each clip itself). Output: a DataFrame with one
 probability column per class name and ``class``, the most probable name. ``mlflow models serve`` answers
 ``POST /invocations`` with ``{"inputs": <nested list of clips>}``.
 """
@@ -27,7 +28,11 @@ class ExerciseClassifier(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
         import torch
 
-        clips = torch.from_numpy(np.ascontiguousarray(np.asarray(model_input, dtype=np.uint8)))
+        crop = self.loaded.preprocessing.window_crop()
+        clips = np.asarray(model_input, dtype=np.uint8)
+        if len(clips):
+            clips = np.stack([crop(np.ascontiguousarray(clip)) for clip in clips])
+        clips = torch.from_numpy(np.ascontiguousarray(clips))
         with torch.inference_mode():
             probs = torch.softmax(self.loaded.model(clips).float(), dim=1).numpy()
         names = self.loaded.class_names

@@ -1,5 +1,6 @@
 """``mcat register``: the trained, evaluated model becomes a new version of the registered model, with the
-alias ``challenger``, its evaluation metrics, data digest and git commit as version tags — when it passes
+alias ``challenger``, its evaluation metrics, data digest and git commit as version tags and a model card as its
+description (:func:`mcat.registry.card.model_card`) — when it passes
 :func:`mcat.registry.gates.registration_gate`."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from mcat.config import MlflowParams, RegistryParams, params_digest
 from mcat.errors import McatError
 from mcat.modelfile import load_model_file
+from mcat.registry.card import model_card
 from mcat.registry.gates import registration_gate
 
 CHALLENGER, CHAMPION = "challenger", "champion"
@@ -98,4 +100,5 @@ def register(params: RegistryParams, model_path: Path, metrics_path: Path, *, tr
             "input_mode": model.meta["train"]["input_mode"]}
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
+    client.update_model_version(name, version, description=model_card(model, metrics))
     return RegisterResult(name, version, run.run_id, [])

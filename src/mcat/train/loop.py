@@ -243,6 +243,8 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
     if not world.main:
         return TrainResult(out / "model.pt", best_epoch, best_f1, tp.epochs - resumed_from, resumed_from, 0.0,
                            sum(p.numel() for p in model.parameters()))
+    if resumed_from < tp.epochs:  # the chosen model's figures on the run page, apart from the per-epoch curve
+        tracker.log_metrics({"best_epoch": best_epoch, "best_val_macro_f1": best_f1}, step=best_epoch)
     framing = train_set.framing()
     preprocessing = Preprocessing(framing.resolution, train_set.T, train_set.stride, label_frame(train_set.T),
                                   train_set.mask_store.backend(), framing.fps, framing.fit, train_set.crop,
