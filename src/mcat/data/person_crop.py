@@ -48,6 +48,11 @@ def person_crop(clip: np.ndarray, margin: float) -> np.ndarray:
     return torch.stack([gray, mask]).numpy()
 
 
+def crop_name(crop: str, margin: float) -> str:
+    """How a crop is named in messages and model cards: ``none`` or ``person (margin 0.15)``."""
+    return f"person (margin {margin:g})" if crop == "person" else crop
+
+
 def window_crop(crop: str, margin: float) -> Callable[[np.ndarray], np.ndarray]:
     """The crop a model was trained with as a function of a uint8 clip [2, T, R, R]: identity for ``none``."""
     if crop == "none":

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 from mcat.atomic import write_csv, write_text
 from mcat.config import EvaluateParams, MlflowParams
 from mcat.data.dataset import WindowDataset
+from mcat.data.person_crop import crop_name
 from mcat.data.digest import data_digest
 from mcat.data.store import Store
 from mcat.errors import McatError
@@ -46,16 +47,12 @@ class EvaluateResult:
 
 def _check_compatible(model: ModelFile, dataset: WindowDataset, model_path: Path) -> None:
     pre = model.preprocessing
-    expected = (pre.T, pre.resolution, _crop_name(pre.crop, pre.crop_margin), model.class_names)
-    found = (dataset.T, dataset.resolution, _crop_name(dataset.crop, dataset.crop_margin), dataset.class_names)
+    expected = (pre.T, pre.resolution, crop_name(pre.crop, pre.crop_margin), model.class_names)
+    found = (dataset.T, dataset.resolution, crop_name(dataset.crop, dataset.crop_margin), dataset.class_names)
     if expected != found:
         raise McatError(f"{model_path} was trained on T={expected[0]}, {expected[1]}px, crop {expected[2]}, classes "
                         f"{expected[3]} but the windows have T={found[0]}, {found[1]}px, crop {found[2]}, classes "
                         f"{found[3]}: re-run the data stages with the model's params or retrain")
-
-
-def _crop_name(crop: str, margin: float) -> str:
-    return f"person (margin {margin:g})" if crop == "person" else crop
 
 
 def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks: Path, batch_size: int,

@@ -16,8 +16,9 @@ from mcat.predict.timeline import Segment
 
 
 def _timeline(segments: list[Segment], names: list[str], fps: float) -> list[dict]:
-    return [{"class": names[seg.label], "start_s": round(seg.seconds(fps)[0], 3), "end_s": round(seg.seconds(fps)[1], 3),
-             "frames": seg.end - seg.start} for seg in segments]
+    """The segments as JSON rows: class, start_s, end_s, frames."""
+    return [{"class": names[seg.label], "start_s": round(start, 3), "end_s": round(end, 3), "frames": seg.end - seg.start}
+            for seg, (start, end) in ((seg, seg.seconds(fps)) for seg in segments)]
 
 
 def write_reports(folder: Path, model: ModelFile, starts: np.ndarray, probs: np.ndarray, segments: list[Segment],

@@ -187,12 +187,12 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
     per_frame = frame_labels(starts, probs.argmax(axis=1), len(frames), model.preprocessing.T,
                              model.preprocessing.stride)
     segments = merge_short(runs(per_frame), int(round(params.min_segment_seconds * fps)))
+    true_segments = None if truth is None else runs(truth)
     scores = None if truth is None else segment_scores(truth, frames_of(segments))
     with atomic_dir(out) as tmp:
         write_reports(tmp, model, starts, probs, segments, fps, per_frame,
-                      None if truth is None else (runs(truth), scores))
-        timeline_png(tmp / "timeline.png", segments, model.class_names, fps, video.name,
-                     None if truth is None else runs(truth))
+                      None if truth is None else (true_segments, scores))
+        timeline_png(tmp / "timeline.png", segments, model.class_names, fps, video.name, true_segments)
         if annotate:
             annotate_video(video, tmp / "annotated.mp4", per_frame, model.class_names, fps, framing.step(source_fps))
     return Prediction(video, out, fps, len(frames), starts, probs, segments, seconds, scores)

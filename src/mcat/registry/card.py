@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcat.data.person_crop import crop_name
 from mcat.evaluate.stage import HEADLINE
 from mcat.modelfile import ModelFile
 
@@ -23,7 +24,7 @@ def model_card(model: ModelFile, metrics: dict[str, Any]) -> str:
         f"- classes ({len(model.class_names)}): {', '.join(model.class_names)}",
         f"- data digest: `{metrics['data_digest']}`; training run: `{model.meta.get('mlflow_run_id') or 'untracked'}`",
         f"- preprocessing: {pre.resolution}×{pre.resolution} px, windows of {pre.T} frames every {pre.stride}, "
-        f"{pre.fps:g} fps clock, fit `{pre.fit}`, crop `{pre.crop}`, masks from `{pre.mask_backend}`",
+        f"{pre.fps:g} fps clock, fit `{pre.fit}`, crop `{crop_name(pre.crop, pre.crop_margin)}`, masks from `{pre.mask_backend}`",
         "",
         "| split | executions | windows | " + " | ".join(NAMES[key] for key in HEADLINE) + " |",
         "|---|---|---|---|---|---|",
