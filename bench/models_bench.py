@@ -1,22 +1,34 @@
-"""Training throughput of every model, next to this machine's matmul rate, measured in one run.
+"""Training throughput of every model, and of each speed switch torch offers, measured side by side in one run.
 
     python bench/models_bench.py [--resolution 112] [--batch 32] [--steps 3] [--device auto] [--models mcat,tcn]
+                                 [--switches eager,channels_last,fused_adamw,bf16,compile]
 
-For each model (input mode ``both``): forward+backward clips/s at the given batch, FLOPs per clip
-(forward+backward, counted by torch's FlopCounterMode) and model FLOP utilisation = achieved FLOP/s ÷ the
-FLOP/s of a large matmul measured in the same run. On CUDA the step runs under bf16 autocast with
-channels_last weights, as training does.
+One training step = forward + class-weighted cross-entropy + backward + AdamW, on random uint8 clips
+[batch, 2, 16, R, R] (input mode ``both``). Per model and switch: clips/s, the ratio to the eager step of the
+same model in the same run, FLOPs per clip (forward+backward, counted by torch's FlopCounterMode) and model
+FLOP utilisation = achieved FLOP/s ÷ the FLOP/s of a large matmul of the same dtype measured in the same run
+(fp32 against fp32, bf16 against bf16). The switches, each on top of ``channels_last`` but ``eager``:
+
+- ``eager``: the model as built (NCHW), fp32, AdamW's default implementation.
+- ``channels_last``: convolution weights (and so activations) in NHWC, what ``mcat train`` uses.
+- ``fused_adamw``: AdamW(fused=True).
+- ``bf16``: bf16 autocast (what training uses on CUDA); on a CPU without AVX-512 BF16/AMX it is emulated.
+- ``compile``: ``torch.compile`` of the model; its compile time is printed beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from mcat.inference import prepare
 from mcat.models import MODELS, build
+
+SWITCHES = ("eager", "channels_last", "fused_adamw", "bf16", "compile")
 
 
 def sync(device: torch.device) -> None:
@@ -24,30 +36,28 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def matmul_flops_per_second(device: torch.device, n: int = 2048, repeats: int = 10) -> float:
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
-    a @ b
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(repeats):
+def matmul_flops_per_second(device: torch.device, dtype: torch.dtype) -> float:
+    """The best of five timings of a 2048 x 2048 matmul (512 x 512 where the dtype is emulated: a 512 one takes
+    over 10 ms)."""
+    best, n = float("inf"), 512
+    while True:
+        a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
         a @ b
-    sync(device)
-    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
+        for _ in range(5):
+            sync(device)
+            start = time.perf_counter()
+            a @ b
+            sync(device)
+            best = min(best, time.perf_counter() - start)
+        if n == 2048 or best > 0.01:
+            return 2 * n ** 3 / best
+        n, best = 2048, float("inf")
 
 
 def clips(batch: int, resolution: int, device: torch.device) -> torch.Tensor:
     x = torch.randint(0, 256, (batch, 2, 16, resolution, resolution), dtype=torch.uint8, device=device)
     x[:, 1] = (x[:, 1] > 127).to(torch.uint8)
     return x
-
-
-def train_step(model, opt, x, y, device) -> None:
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
 
 
 def flops_per_clip(name: str, resolution: int) -> float:
@@ -59,39 +69,76 @@ def flops_per_clip(name: str, resolution: int) -> float:
     return counter.get_total_flops() / 2
 
 
+def stepper(name: str, switch: str, device: torch.device, x: torch.Tensor, y: torch.Tensor):
+    """A function running one training step of a fresh ``name`` model under ``switch``."""
+    torch.manual_seed(0)
+    model = build(name, "both", 11)
+    model = model.to(device) if switch == "eager" else prepare(model, device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, fused=True if switch == "fused_adamw" else None)
+    forward = torch.compile(model) if switch == "compile" else model
+    bf16 = switch == "bf16" or (device.type == "cuda" and switch != "eager")
+
+    def step() -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = torch.nn.functional.cross_entropy(forward(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return step, bf16
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution", type=int, default=112)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per model (after one warm-up step)")
+    parser.add_argument("--steps", type=int, default=2, help="timed steps per model, switch and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over the switches; each reports its median")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
+    parser.add_argument("--switches", default="eager,channels_last",
+                        help=f"comma-separated, from {','.join(SWITCHES)} (or 'all')")
     args = parser.parse_args()
+    switches = SWITCHES if args.switches == "all" else tuple(args.switches.split(","))
+    if unknown := set(switches) - set(SWITCHES):
+        parser.error(f"unknown switch {', '.join(sorted(unknown))}: choose from {', '.join(SWITCHES)}")
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
-    peak = matmul_flops_per_second(device)
-    print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}; "
-          f"2048^2 matmul: {peak / 1e9:.0f} GFLOP/s")
-    print(f"{'model':<12}{'params':>10}{'GFLOP/clip':>12}{'clips/s':>10}{'GFLOP/s':>10}{'MFU':>8}")
+    peak = {dtype: matmul_flops_per_second(device, dtype) for dtype in (torch.float32, torch.bfloat16)}
+    capability = torch.cuda.get_device_name() if device.type == "cuda" else torch.backends.cpu.get_cpu_capability()
+    print(f"device {device} ({capability}, {torch.get_num_threads()} threads), torch {torch.__version__}; "
+          f"matmul: fp32 {peak[torch.float32] / 1e9:.1f} GFLOP/s, bf16 {peak[torch.bfloat16] / 1e9:.1f} GFLOP/s")
+    print(f"{args.resolution}x{args.resolution}, T=16, batch {args.batch}; median of {args.rounds} rounds of "
+          f"{args.steps} steps per switch")
+    print(f"{'model':<12}{'switch':<15}{'params':>8}{'GFLOP/clip':>11}{'clips/s':>9}{'x eager':>9}{'GFLOP/s':>9}"
+          f"{'MFU':>7}  note")
+    x, y = clips(args.batch, args.resolution, device), torch.randint(0, 11, (args.batch,), device=device)
     for name in args.models.split(","):
-        torch.manual_seed(0)
-        model = build(name, "both", 11).to(device)
-        if device.type == "cuda":
-            model = model.to(memory_format=torch.channels_last)
-        opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
-        x, y = clips(args.batch, args.resolution, device), torch.randint(0, 11, (args.batch,), device=device)
-        train_step(model, opt, x, y, device)
-        sync(device)
-        start = time.perf_counter()
-        for _ in range(args.steps):
-            train_step(model, opt, x, y, device)
-        sync(device)
-        rate = args.batch * args.steps / (time.perf_counter() - start)
         flops = flops_per_clip(name, args.resolution)
-        params = sum(p.numel() for p in model.parameters())
-        print(f"{name:<12}{params / 1e6:>9.2f}M{flops / 1e9:>12.2f}{rate:>10.1f}{rate * flops / 1e9:>10.1f}"
-              f"{rate * flops / peak:>8.1%}")
-
+        params = sum(p.numel() for p in build(name, "both", 11).parameters())
+        steps, first = {}, {}
+        for switch in switches:  # built and warmed up (compiled) first, then timed in rounds, side by side
+            steps[switch], bf16 = stepper(name, switch, device, x, y)
+            start = time.perf_counter()
+            steps[switch]()
+            sync(device)
+            first[switch] = (time.perf_counter() - start, bf16)
+        rates: dict[str, list[float]] = {switch: [] for switch in switches}
+        for _ in range(args.rounds):
+            for switch in switches:
+                start = time.perf_counter()
+                for _ in range(args.steps):
+                    steps[switch]()
+                sync(device)
+                rates[switch].append(args.batch * args.steps / (time.perf_counter() - start))
+        eager = statistics.median(rates["eager"]) if "eager" in rates else None
+        for switch in switches:
+            rate, (seconds, bf16) = statistics.median(rates[switch]), first[switch]
+            ratio = f"{rate / eager:>8.2f}x" if eager else f"{'-':>9}"
+            note = f"first step {seconds:.0f} s (compiling)" if switch == "compile" else ("bf16" if bf16 else "fp32")
+            mfu = rate * flops / peak[torch.bfloat16 if bf16 else torch.float32]
+            print(f"{name:<12}{switch:<15}{params / 1e6:>7.2f}M{flops / 1e9:>11.2f}{rate:>9.1f}{ratio}"
+                  f"{rate * flops / 1e9:>9.1f}{mfu:>7.1%}  {note}", flush=True)
 
 if __name__ == "__main__":
     main()

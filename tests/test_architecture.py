@@ -47,5 +47,5 @@ def test_every_name_list_has_one_owner():
 
 def test_every_stage_entry_point_lives_in_a_stage_module():
     for package in ("synth", "ingest", "masks", "validate", "windows", "train", "evaluate", "speedtest", "registry",
-                    "predict"):
+                    "predict", "export"):
         assert (LIBRARY / package / "stage.py").is_file(), package

@@ -19,7 +19,19 @@ def test_data_bench_runs():
 
 def test_models_bench_runs():
     out = run("bench/models_bench.py", "--resolution", "32", "--batch", "2", "--steps", "1", "--models", "mcat,tcn")
-    assert "matmul" in out and "mcat" in out and "tcn" in out
+    assert "matmul" in out and "mcat" in out and "tcn" in out and "channels_last" in out
+
+
+def test_step_profile_runs():
+    out = run("bench/step_profile.py", "--resolution", "32", "--batch", "2", "--steps", "1")
+    assert "convolutions (encoders)" in out and "AdamW step" in out and "clips/s" in out
+
+
+def test_export_bench_runs(tiny_windows, tiny_trained):
+    windows, store, masks = tiny_windows
+    out = run("bench/export_bench.py", "--model", str(tiny_trained[2] / "model.pt"), "--windows", str(windows),
+              "--store", str(store), "--masks", str(masks), "--clips", "4")
+    assert all(name in out for name in ("fp32 model.pt", "onnx-int8 static", "onnx-int8 dynamic", "torchscript"))
 
 
 def test_masks_bench_runs():

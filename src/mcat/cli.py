@@ -171,6 +171,19 @@ def _predict(params: Params, args: argparse.Namespace) -> None:
               f"{duration / result.seconds:.2f}x real time -> {result.out}")
 
 
+def _export(params: Params, args: argparse.Namespace) -> None:
+    from mcat.export.stage import FILE_NAMES, export
+
+    out = args.out or Path("models") / FILE_NAMES[params.export.format]
+    result = export(params.export, args.model, out, args.windows, args.store, args.masks,
+                    tracking=_tracking(params, args))
+    checked = "" if result.agreement is None else (
+        f"; the same class as the fp32 model on {100 * result.agreement:.1f}% of {result.windows} training windows")
+    logged = f"; logged to MLflow run {result.run_id}" if result.run_id else ""
+    print(f"{result.format}: {result.path} ({result.size_bytes / 1e6:.2f} MB){checked}{logged}\n"
+          f"run it: mcat predict VIDEO --model {result.path}  (or mcat evaluate --model {result.path})")
+
+
 def _pipeline(params: Params, args: argparse.Namespace) -> None:
     # The Kubeflow shell sits beside this one (src/mcat_kubeflow); the library never imports it.
     from mcat_kubeflow.cli import run_pipeline_command
@@ -214,6 +227,8 @@ EXAMPLES = {
     "models": "mcat models\n  MLFLOW_TRACKING_URI=http://mlflow:5000 mcat models",
     "predict": "mcat predict workout.mp4\n  mcat predict videos/ --labels labels/ --annotate\n"
                "  mcat predict clip.mp4 --model models:/mcat-exercise@champion -S predict.mask_backend=yolo",
+    "export": "mcat export\n  mcat export --format onnx-int8 && mcat evaluate --model models/model.int8.onnx\n"
+              "  mcat export --model models:/mcat-exercise@champion --format torchscript --out /tmp/model.pt",
     "pipeline": "mcat pipeline run-local --preset tiny\n  mcat pipeline compile\n"
                 "  mcat pipeline submit --host http://localhost:8080 --run-name try-1",
     "params": "mcat params\n  mcat params --preset paper -S train.epochs=50",
@@ -323,6 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", type=Path,
                    help="the true labels: a frame,label CSV (one row per video frame, the model's class ids), or a "
                         "folder of <video name>.csv; the timeline shows them and segments.json scores against them")
+    p = stage("export", _export, "write the model as ONNX (fp32 or int8) or TorchScript for serving and the edge; "
+              "predict, evaluate and speedtest take the file as --model", [data_paths])
+    p.add_argument("--model", default="models/model.pt", help="a model file or an MLflow URI such as "
+                   "models:/mcat-exercise@champion (default: %(default)s)")
+    p.add_argument("--format", help="shorthand for -S export.format=FORMAT: onnx, onnx-int8 or torchscript")
+    p.add_argument("--out", type=Path, help="the file to write (default: models/model.onnx, model.int8.onnx or "
+                   "model.torchscript.pt by format)")
+    p.set_defaults(shorthands={"format": "export.format"})
     p = stage("pipeline", _pipeline, "the Kubeflow pipeline: compile the IR YAML, submit it, or run it locally")
     p.add_argument("action", choices=["compile", "submit", "run-local"])
     p.add_argument("--package", type=Path, default=Path("reports/pipeline/mcat-training.yaml"),
@@ -355,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.argv = argv
     try:
-        params = load_params(args.params, args.preset, args.overrides)
+        shorthands = [f"{key}={getattr(args, name)}" for name, key in getattr(args, "shorthands", {}).items()
+                      if getattr(args, name) is not None]
+        params = load_params(args.params, args.preset, [*args.overrides, *shorthands])
         args.run(params, args)
     except McatError as exc:
         print(f"mcat {args.command}: error: {exc}", file=sys.stderr)

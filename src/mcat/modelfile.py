@@ -13,9 +13,12 @@ import torch
 from torch import nn
 
 from mcat.atomic import atomic_file
-from mcat.data.person_crop import window_crop
+from mcat.data.dataset import WindowDataset
+from mcat.data.person_crop import crop_name, window_crop
 from mcat.errors import McatError
+from mcat.inference import prepare
 from mcat.models import from_config
+from mcat.models.exported import is_torchscript, load_exported
 from mcat.torchfile import load_torch_file
 
 
@@ -61,7 +64,13 @@ def save_model_file(path: Path, model: nn.Module, state_dict: dict, *, class_nam
 
 
 def load_model_file(path: Path, device: torch.device | str = "cpu") -> ModelFile:
-    """The model (eval mode, on ``device``) and its metadata."""
+    """The model (eval mode, on ``device``) and its metadata, from a model file ``mcat train`` wrote or from a
+    file ``mcat export`` wrote (ONNX, which runs in ONNX Runtime on the CPU, or TorchScript)."""
+    path = Path(path)
+    if path.suffix.lower() == ".onnx" or (path.is_file() and is_torchscript(path)):
+        module, metadata = load_exported(path)
+        return ModelFile(module.to(device), metadata["class_names"], Preprocessing(**metadata["preprocessing"]),
+                         metadata["meta"])
     payload = load_torch_file(path, "model file", "run `mcat train` (again) or pass --model")
     try:
         model = from_config(payload["model_config"])
@@ -69,4 +78,16 @@ def load_model_file(path: Path, device: torch.device | str = "cpu") -> ModelFile
         preprocessing = Preprocessing(**payload["preprocessing"])
     except (RuntimeError, KeyError, EOFError, ValueError, TypeError) as exc:
         raise McatError(f"{path} is not a usable mcat model file ({type(exc).__name__}: {exc}); retrain it") from None
-    return ModelFile(model.to(device).eval(), payload["class_names"], preprocessing, payload["meta"])
+    model = prepare(model, torch.device(device)).eval()
+    return ModelFile(model, payload["class_names"], preprocessing, payload["meta"])
+
+
+def check_windows(model: ModelFile, dataset: WindowDataset, model_path: Path) -> None:
+    """Refuse windows cut otherwise than ``model`` was trained on (T, resolution, crop, classes)."""
+    pre = model.preprocessing
+    expected = (pre.T, pre.resolution, crop_name(pre.crop, pre.crop_margin), model.class_names)
+    found = (dataset.T, dataset.resolution, crop_name(dataset.crop, dataset.crop_margin), dataset.class_names)
+    if expected != found:
+        raise McatError(f"{model_path} was trained on T={expected[0]}, {expected[1]}px, crop {expected[2]}, classes "
+                        f"{expected[3]} but the windows have T={found[0]}, {found[1]}px, crop {found[2]}, classes "
+                        f"{found[3]}: re-run the data stages with the model's params or retrain")

@@ -112,7 +112,9 @@ def test_yolo_end_to_end_from_its_yaml_batched_like_one_by_one(ultralytics_home,
     frames, _ = rendered(tiny_dataset, n=6)
     torch.manual_seed(0)
     segmenter = yolo()
+    threads = torch.get_num_threads()
     batched = segmenter.segment(frames)
+    assert torch.get_num_threads() == threads  # ultralytics sets its own count; segment() puts it back
     assert batched.shape == frames.shape[:3] and set(np.unique(batched)) <= {0, 1}
     assert batched.any(), "an untrained model at confidence 0 still proposes persons"
     segmenter.reset()

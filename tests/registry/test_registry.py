@@ -17,6 +17,8 @@ from mcat.data.dataset import WindowDataset
 from mcat.cli import main
 from mcat.errors import McatError
 from mcat.evaluate.stage import evaluate
+from mcat.export.stage import export
+from mcat.modelfile import load_model_file
 from mcat.predict.stage import predict
 from mcat.registry.promote import list_versions, promote
 from mcat.registry.stage import register
@@ -120,6 +122,19 @@ def test_champion_loads_as_pyfunc_is_served_over_rest_and_predicts_videos(mlflow
                        masks=predict_params.masks)
     [by_file] = predict(predict_params.predict, str(model_a), [video], tmp_path / "by_file", masks=predict_params.masks)
     np.testing.assert_allclose(by_uri.probs, by_file.probs, rtol=1e-5)
+
+
+def test_an_export_of_a_registered_version_is_logged_into_its_training_run(mlflow_env, trained, tiny_windows,
+                                                                           tmp_path):
+    name = f"mcat-{uuid.uuid4().hex[:6]}"
+    model, metrics = trained[0]
+    params = params_for(name, "registry.min_test_macro_f1=0", "export.format=onnx-int8")
+    version = register_as(params, model, metrics)
+    result = export(params.export, f"models:/{name}/{version.version}", tmp_path / "model.int8.onnx", *tiny_windows,
+                    tracking=params.mlflow)
+    assert result.run_id == load_model_file(model).meta["mlflow_run_id"] and result.agreement is not None
+    logged = [a.path for a in MlflowClient(mlflow_env).list_artifacts(result.run_id, "export")]
+    assert logged == ["export/model.int8.onnx"]
 
 
 def test_register_needs_the_evaluation_of_the_same_model(mlflow_env, trained, tmp_path):

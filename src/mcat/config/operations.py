@@ -25,6 +25,17 @@ class RegistryParams(Strict):
     min_improvement: float = Field(ge=-1, le=1, description="gate: macro-F1 over the champion, same data")
 
 
+class ExportParams(Strict):
+    """A trained model as a file for serving and the edge (``mcat export``)."""
+
+    format: Literal["onnx", "onnx-int8", "torchscript"] = Field(
+        description="onnx (fp32), onnx-int8 (ONNX Runtime quantization) or torchscript")
+    int8: Literal["static", "dynamic"] = Field(
+        description="onnx-int8: dynamic (the transformer's matmuls int8, convolutions fp32) or static (every "
+                    "operator int8, activation ranges calibrated on training windows)")
+    calibration_windows: int = Field(ge=1, description="static int8: training windows that calibrate it")
+
+
 class PredictParams(Strict):
     """Prediction on new videos (``mcat predict``)."""
 

@@ -24,14 +24,13 @@ from torch.utils.data import DataLoader
 from mcat.atomic import write_csv, write_text
 from mcat.config import EvaluateParams, MlflowParams
 from mcat.data.dataset import WindowDataset
-from mcat.data.person_crop import crop_name
 from mcat.data.digest import data_digest
 from mcat.data.store import Store
 from mcat.errors import McatError
 from mcat.evaluate.metrics import classification_metrics
 from mcat.evaluate.plots import confusion_png, roc_curves, roc_png
-from mcat.inference import predict_proba, resolve_device
-from mcat.modelfile import ModelFile, load_model_file
+from mcat.inference import device_of, predict_proba, resolve_device
+from mcat.modelfile import ModelFile, check_windows, load_model_file
 
 HEADLINE = ("accuracy", "macro_f1", "macro_roc_auc")
 
@@ -45,21 +44,11 @@ class EvaluateResult:
     run_id: str | None
 
 
-def _check_compatible(model: ModelFile, dataset: WindowDataset, model_path: Path) -> None:
-    pre = model.preprocessing
-    expected = (pre.T, pre.resolution, crop_name(pre.crop, pre.crop_margin), model.class_names)
-    found = (dataset.T, dataset.resolution, crop_name(dataset.crop, dataset.crop_margin), dataset.class_names)
-    if expected != found:
-        raise McatError(f"{model_path} was trained on T={expected[0]}, {expected[1]}px, crop {expected[2]}, classes "
-                        f"{expected[3]} but the windows have T={found[0]}, {found[1]}px, crop {found[2]}, classes "
-                        f"{found[3]}: re-run the data stages with the model's params or retrain")
-
-
 def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks: Path, batch_size: int,
                 plots: Path, model_path: Path) -> dict[str, Any]:
     dataset = WindowDataset(windows, split, store, masks)
-    _check_compatible(model, dataset, model_path)
-    device = next(model.model.parameters()).device
+    check_windows(model, dataset, model_path)
+    device = device_of(model.model)
     labels, probs = predict_proba(model.model, DataLoader(dataset, batch_size=batch_size), device)
     metrics = classification_metrics(labels, probs, model.class_names)
     names = model.class_names

@@ -38,9 +38,10 @@ from mcat.errors import McatError
 from mcat.inference import autocast, resolve_device
 from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
-from mcat.modelfile import ModelFile, load_model_file
+from mcat.modelfile import ModelFile
 from mcat.predict.report import annotate_video, timeline_png, write_reports
 from mcat.predict.timeline import Segment, frame_labels, frames_of, merge_short, runs, segment_scores
+from mcat.registry.load import load_model
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
 
@@ -87,23 +88,6 @@ def framing_of(model: ModelFile) -> Framing:
     """The clock and fit ``model`` was trained with."""
     pre = model.preprocessing
     return Framing(pre.resolution, pre.fps, pre.fit)
-
-
-def load_model(ref: str, device: torch.device) -> ModelFile:
-    """A model from a registry or run URI (``models:/name@champion``, ``runs:/id/...``) or a model file."""
-    if ref.startswith(("models:/", "runs:/")):
-        import mlflow
-
-        from mcat.tracking import tracking_uri
-
-        mlflow.set_tracking_uri(tracking_uri())
-        try:
-            loaded = mlflow.pyfunc.load_model(ref).unwrap_python_model().loaded
-        except Exception as exc:  # noqa: BLE001 - MLflow raises many types for a missing model
-            raise McatError(f"cannot load {ref} from {tracking_uri()}: {str(exc).splitlines()[0][:200]}") from None
-        loaded.model.to(device)
-        return loaded
-    return load_model_file(Path(ref), device)
 
 
 def find_videos(inputs: list[Path]) -> list[Path]:

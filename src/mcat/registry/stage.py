@@ -40,7 +40,7 @@ def metric_tags(metrics: dict) -> dict[str, str]:
             for k, v in values.items() if isinstance(v, (int, float))}
 
 
-def _in_this_store(run_id: str | None) -> str | None:
+def in_this_store(run_id: str | None) -> str | None:
     """``run_id`` when the current tracking store holds that run (the model is logged under it), else None
     (a model trained with --no-track or against another store gets a run of its own)."""
     from mlflow.exceptions import MlflowException
@@ -83,7 +83,7 @@ def register(params: RegistryParams, model_path: Path, metrics_path: Path, *, tr
     example = np.zeros((1, 2, T, resolution, resolution), np.uint8)
     name = params.model_name
     trained_in = model.meta.get("mlflow_run_id")
-    with MlflowRun(tracking.experiment, run_id=_in_this_store(trained_in), run_name="register") as run:
+    with MlflowRun(tracking.experiment, run_id=in_this_store(trained_in), run_name="register") as run:
         if trained_in and run.run_id != trained_in:
             mlflow.set_tag("training_run_id", trained_in)  # trained against another tracking store
         info = mlflow.pyfunc.log_model(

@@ -32,7 +32,7 @@ from mcat.config import MlflowParams, SpeedtestParams
 from mcat.data.store import MaskStore, Store
 from mcat.errors import McatError
 from mcat.evaluate.metrics import classification_metrics
-from mcat.inference import predict_proba, resolve_device
+from mcat.inference import device_of, predict_proba, resolve_device
 from mcat.modelfile import load_model_file
 from mcat.speedtest.resample import ResampledWindows
 
@@ -75,7 +75,7 @@ def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Pat
     if frames.class_names != model.class_names:
         raise McatError(f"{model_path} knows classes {model.class_names} but the store at {store} has "
                         f"{frames.class_names}: test the model on the data it was trained for")
-    torch_device = next(model.model.parameters()).device
+    torch_device = device_of(model.model)
     curve: dict[str, list[dict[str, Any]]] = {}
     for split in params.splits:
         ids = [r.recording_id for r in frames.recordings if r.split == split]

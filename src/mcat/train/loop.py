@@ -29,7 +29,7 @@ from mcat.data.dataset import WindowDataset
 from mcat.data.digest import data_digest
 from mcat.data.windowing import label_frame
 from mcat.errors import McatError
-from mcat.inference import autocast, predict_proba, resolve_device
+from mcat.inference import autocast, predict_proba, prepare, resolve_device
 from mcat.modelfile import Preprocessing, save_model_file
 from mcat.models import build
 from mcat.stats import class_counts
@@ -184,7 +184,7 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
     check_world(tp, world, len(train_set))
     names = train_set.class_names
     torch.manual_seed(tp.seed)  # the initial weights, the same in every process
-    model = build(tp.model, tp.input_mode, len(names), **tp.model_options).to(device)
+    model = prepare(build(tp.model, tp.input_mode, len(names), **tp.model_options), device)
     counts = class_counts(train_set.labels, len(names))
     weights = torch.tensor(effective_number_weights(counts, tp.class_weight_beta), dtype=torch.float32)
     loss_fn = nn.CrossEntropyLoss(weight=weights.to(device))

@@ -85,7 +85,20 @@ class YoloSegmenter:
         self.previous = None
 
     def segment(self, frames: np.ndarray) -> np.ndarray:
-        """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; frames in recording order (for ``track``)."""
+        """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; frames in recording order (for ``track``).
+
+        Leaves torch's thread count as it found it: ultralytics' device selection sets it to its own
+        ``cpu_count - 1`` for the whole process (1 on 2 cores), which would halve a training or a prediction
+        that runs after the masks in the same process (the Kubeflow local runner, ``mcat predict``)."""
+        import torch
+
+        threads = torch.get_num_threads()
+        try:
+            return self._segment(frames)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _segment(self, frames: np.ndarray) -> np.ndarray:
         results = self.model.predict(list(frames), classes=[PERSON], conf=self.params.confidence,
                                      imgsz=self.params.imgsz, retina_masks=True, device=self.device,
                                      half=self.half, batch=self.batch_size, max_det=self.params.max_persons, stream=True,

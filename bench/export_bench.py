@@ -1,0 +1,96 @@
+"""Every export format next to the fp32 model, measured in one run: test accuracy and macro-F1 (and their
+change), file size, and latency per clip on 1 and 2 threads.
+
+    python bench/export_bench.py [--model models/model.pt] [--windows data/windows] [--store data/ingested]
+                                 [--masks data/masks] [--split test] [--clips 64]
+
+Needs a trained model and its data (`make demo`). Each format is written with `mcat export`'s stage into a
+scratch folder and scored through the same loader `mcat evaluate` and `mcat predict` use. Latency: the mean
+over ``--clips`` clips run one at a time (a live stream) and in one batch of 32 (a recording), per thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from mcat.config import load_params
+from mcat.data.dataset import WindowDataset
+from mcat.evaluate.metrics import classification_metrics
+from mcat.export.stage import FILE_NAMES, export
+from mcat.inference import predict_proba
+from mcat.modelfile import load_model_file
+
+VARIANTS = (("fp32 model.pt", None, None), ("onnx", "onnx", None), ("onnx-int8 static", "onnx-int8", "static"),
+            ("onnx-int8 dynamic", "onnx-int8", "dynamic"), ("torchscript", "torchscript", None))
+
+
+def latency_ms(model: torch.nn.Module, clips: torch.Tensor, threads: int, batch: int) -> float:
+    """Milliseconds per clip running ``clips`` [N, 2, T, R, R] ``batch`` at a time on ``threads`` threads."""
+    session = getattr(model, "session", None)
+    if session is not None:  # ONNX Runtime sets its threads per session
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        model.session = ort.InferenceSession(str(model.path), options, providers=["CPUExecutionProvider"])
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode():
+            model(clips[:batch])
+            start = time.perf_counter()
+            for i in range(0, len(clips), batch):
+                model(clips[i:i + batch])
+            return (time.perf_counter() - start) * 1000 / len(clips)
+    finally:
+        torch.set_num_threads(previous)
+        if session is not None:
+            model.session = session
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="models/model.pt")
+    parser.add_argument("--windows", type=Path, default=Path("data/windows"))
+    parser.add_argument("--store", type=Path, default=Path("data/ingested"))
+    parser.add_argument("--masks", type=Path, default=Path("data/masks"))
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--clips", type=int, default=64, help="clips timed per latency figure")
+    args = parser.parse_args()
+    data = (args.windows, args.store, args.masks)
+    dataset = WindowDataset(args.windows, args.split, args.store, args.masks)
+    clips = torch.stack([dataset[i][0] for i in np.linspace(0, len(dataset) - 1, args.clips).astype(int)])
+    params = load_params("params.yaml")
+    print(f"{args.model} on {len(dataset)} {args.split} windows; latency over {args.clips} clips "
+          f"{tuple(clips.shape[1:])}, torch {torch.__version__}")
+    print(f"{'format':<20}{'MB':>7}{'accuracy':>10}{'macro-F1':>10}{'dF1 pts':>9}{'agree':>8}"
+          f"{'ms/clip b1 1t':>15}{'b1 2t':>8}{'b32 1t':>8}{'b32 2t':>8}")
+    reference = None
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, fmt, int8 in VARIANTS:
+            path, agreement = Path(args.model), None
+            if fmt is not None:
+                settings = params.export.model_copy(update={"format": fmt, "int8": int8 or params.export.int8})
+                result = export(settings, args.model, Path(scratch) / f"{int8 or ''}{FILE_NAMES[fmt]}", *data)
+                path, agreement = result.path, result.agreement
+            model = load_model_file(path)
+            labels, probs = predict_proba(model.model, DataLoader(dataset, batch_size=64), torch.device("cpu"))
+            metrics = classification_metrics(labels, probs, model.class_names)
+            reference = reference or metrics
+            delta = 100 * (metrics["macro_f1"] - reference["macro_f1"])
+            times = [latency_ms(model.model, clips, threads, batch) for batch in (1, 32) for threads in (1, 2)]
+            agree = "-" if agreement is None else f"{100 * agreement:.1f}%"
+            print(f"{name:<20}{path.stat().st_size / 1e6:>7.2f}{100 * metrics['accuracy']:>9.1f}%"
+                  f"{100 * metrics['macro_f1']:>9.1f}%{delta:>+9.1f}{agree:>8}"
+                  + "".join(f"{t:>{15 if i == 0 else 8}.1f}" for i, t in enumerate(times)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
