@@ -2,7 +2,7 @@
 change), file size, and latency per clip on 1 and 2 threads.
 
     python bench/export_bench.py [--model models/model.pt] [--windows data/windows] [--store data/ingested]
-                                 [--masks data/masks] [--split test] [--clips 64]
+                                 [--masks data/masks] [--split test] [--clips 64] [--variants onnx,torchscript]
 
 Needs a trained model and its data (`make demo`). Each format is written with `mcat export`'s stage into a
 scratch folder and scored through the same loader `mcat evaluate` and `mcat predict` use. Latency: the mean
@@ -27,8 +27,9 @@ from mcat.export.stage import FILE_NAMES, export
 from mcat.inference import predict_proba
 from mcat.modelfile import load_model_file
 
-VARIANTS = (("fp32 model.pt", None, None), ("onnx", "onnx", None), ("onnx-int8 static", "onnx-int8", "static"),
-            ("onnx-int8 dynamic", "onnx-int8", "dynamic"), ("torchscript", "torchscript", None))
+VARIANTS = {  # name: (export.format, export.int8); the fp32 model file is always the first row
+    "onnx": ("onnx", None), "onnx-int8 static": ("onnx-int8", "static"), "onnx-int8 dynamic": ("onnx-int8", "dynamic"),
+    "torchscript": ("torchscript", None)}
 
 
 def latency_ms(model: torch.nn.Module, clips: torch.Tensor, threads: int, batch: int) -> float:
@@ -63,7 +64,11 @@ def main() -> None:
     parser.add_argument("--masks", type=Path, default=Path("data/masks"))
     parser.add_argument("--split", default="test")
     parser.add_argument("--clips", type=int, default=64, help="clips timed per latency figure")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, from: " + ", ".join(VARIANTS))
     args = parser.parse_args()
+    variants = args.variants.split(",")
+    if unknown := set(variants) - set(VARIANTS):
+        parser.error(f"unknown variant {', '.join(sorted(unknown))}: choose from {', '.join(VARIANTS)}")
     data = (args.windows, args.store, args.masks)
     dataset = WindowDataset(args.windows, args.split, args.store, args.masks)
     clips = torch.stack([dataset[i][0] for i in np.linspace(0, len(dataset) - 1, args.clips).astype(int)])
@@ -74,7 +79,7 @@ def main() -> None:
           f"{'ms/clip b1 1t':>15}{'b1 2t':>8}{'b32 1t':>8}{'b32 2t':>8}")
     reference = None
     with tempfile.TemporaryDirectory() as scratch:
-        for name, fmt, int8 in VARIANTS:
+        for name, (fmt, int8) in [("fp32 model.pt", (None, None)), *((v, VARIANTS[v]) for v in variants)]:
             path, agreement = Path(args.model), None
             if fmt is not None:
                 settings = params.export.model_copy(update={"format": fmt, "int8": int8 or params.export.int8})
