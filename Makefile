@@ -28,8 +28,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/data_bench.py
 	$(BIN)/python bench/models_bench.py
+	$(BIN)/python bench/step_profile.py
 	$(BIN)/python bench/masks_bench.py
 	$(BIN)/python bench/predict_bench.py
+	$(BIN)/python bench/export_bench.py
 
 ## lock: re-resolve constraints.txt from pyproject.toml in a scratch venv
 lock:
