@@ -44,6 +44,21 @@ def connected_client():
     return client
 
 
+def in_this_store(run_id: str | None) -> str | None:
+    """``run_id`` when the current tracking store holds that run (the model is logged under it), else None
+    (a model trained with --no-track or against another store gets a run of its own)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    if not run_id:
+        return None
+    try:
+        MlflowClient(tracking_uri()).get_run(run_id)
+    except MlflowException:
+        return None
+    return run_id
+
+
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
     """{"train": {"lr": 3e-4}} → {"train.lr": "0.0003"}; lists and tuples as their str."""
     flat: dict[str, str] = {}

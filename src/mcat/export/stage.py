@@ -87,7 +87,7 @@ def export(params: ExportParams, model_ref: str, out: Path, windows: Path, store
         export_onnx(model.model, example, out, metadata=metadata)
     else:
         with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as scratch:
-            fp32 = export_onnx(model.model, example, Path(scratch) / "fp32.onnx", metadata=metadata)
+            fp32 = export_onnx(model.model, example, Path(scratch) / "fp32.onnx")
             batches = (clips[i:i + 16] for i in range(0, len(clips), 16))
             int8 = quantize_onnx(fp32, Path(scratch) / "int8.onnx", params.int8, batches, metadata)
             agreement = _agreement(model, int8, clips)
@@ -113,8 +113,7 @@ def _log(tracking: MlflowParams | None, run_id: str | None, path: Path) -> str |
     """Log ``path`` into the model's MLflow run, when tracked and the run is in this store."""
     if tracking is None or not run_id:
         return None
-    from mcat.registry.stage import in_this_store
-    from mcat.tracking import MlflowRun
+    from mcat.tracking import MlflowRun, in_this_store
 
     if in_this_store(run_id) is None:
         return None

@@ -30,7 +30,7 @@ def require_onnxruntime():
     try:
         import onnxruntime
     except ImportError:
-        raise McatError("ONNX export needs onnx, onnxscript and onnxruntime: pip install 'mcat[export]'") from None
+        raise McatError("ONNX files need onnx, onnxscript and onnxruntime: pip install 'mcat[export]'") from None
     return onnxruntime
 
 

@@ -40,23 +40,6 @@ def metric_tags(metrics: dict) -> dict[str, str]:
             for k, v in values.items() if isinstance(v, (int, float))}
 
 
-def in_this_store(run_id: str | None) -> str | None:
-    """``run_id`` when the current tracking store holds that run (the model is logged under it), else None
-    (a model trained with --no-track or against another store gets a run of its own)."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    from mcat.tracking import tracking_uri
-
-    if not run_id:
-        return None
-    try:
-        MlflowClient(tracking_uri()).get_run(run_id)
-    except MlflowException:
-        return None
-    return run_id
-
-
 def register(params: RegistryParams, model_path: Path, metrics_path: Path, *, tracking: MlflowParams) -> RegisterResult:
     """Register ``model_path`` (evaluated in ``metrics_path``) as ``params.model_name``'s challenger, in an MLflow
     run of ``tracking.experiment``, unless the registration gate refuses it."""
@@ -67,7 +50,7 @@ def register(params: RegistryParams, model_path: Path, metrics_path: Path, *, tr
     import mcat
     from mcat.evaluate.stage import read_metrics
     from mcat.registry.pyfunc import ExerciseClassifier, signature
-    from mcat.tracking import MlflowRun, git_commit
+    from mcat.tracking import MlflowRun, git_commit, in_this_store
 
     model = load_model_file(model_path)
     if not Path(metrics_path).is_file():
