@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lock clean
+.PHONY: demo test bench lock plots-template clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 	@$(BIN)/mcat metrics
-	@echo "Reports: reports/metrics.json, reports/plots/, reports/validation/docs/index.html; dvc plots show"
+	@echo "Reports: reports/metrics.json, reports/plots/, reports/plots/explain/, reports/validation/report.html; dvc plots show (offline)"
 	@echo "Runs and registry: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db  (then mcat promote)"
 
 ## test: set up, then run the test suite
@@ -39,6 +39,12 @@ lock:
 	.lock-venv/bin/pip install --quiet -e ".[dev]"
 	{ head -2 constraints.txt; .lock-venv/bin/pip freeze --exclude-editable | sed -E 's/\+(cpu|cu[0-9]+)$$//'; } > constraints.new
 	mv constraints.new constraints.txt && rm -rf .lock-venv
+
+## plots-template: re-inline Vega into .dvc/plots/offline.html (`dvc plots show` offline) in a scratch venv
+plots-template:
+	rm -rf .plots-venv && $(PYTHON) -m venv .plots-venv
+	.plots-venv/bin/pip install --quiet "vl-convert-python==1.9.0.post1"
+	.plots-venv/bin/python infra/dvc/offline_plots_template.py .dvc/plots/offline.html && rm -rf .plots-venv
 
 clean:
 	rm -rf $(VENV) data reports/* models mlflow.db mlartifacts mlruns dvc_plots .pytest_cache .dvc/cache .dvc/tmp

@@ -52,7 +52,7 @@ def _validate(params: Params, args: argparse.Namespace) -> None:
     result = validate(params.quality, args.store, args.masks, args.reports)
     for failure in result.failures:
         print(f"warning: {failure.line()}")
-    print(f"data-quality gate passed for {result.recordings} recordings; report: {result.reports}/docs/index.html")
+    print(f"data-quality gate passed for {result.recordings} recordings; report: {result.reports}/report.html (GX Data Docs: {result.reports}/docs/index.html)")
 
 
 def _windows(params: Params, args: argparse.Namespace) -> None:
@@ -97,8 +97,10 @@ def _evaluate(params: Params, args: argparse.Namespace) -> None:
     from mcat.evaluate.stage import evaluate
 
     result = evaluate(params.evaluate, args.model, args.windows, args.store, args.masks, args.reports,
-                      device=params.train.device, tracking=_tracking(params, args))
+                      device=params.train.device, tracking=_tracking(params, args), explain=params.explain)
     print(result.summary)
+    if result.explained:
+        print(result.explained)
     print(f"reports in {result.reports}" + (f"; logged to MLflow run {result.run_id}" if result.run_id else ""))
 
 
@@ -184,6 +186,24 @@ def _export(params: Params, args: argparse.Namespace) -> None:
           f"run it: mcat predict VIDEO --model {result.path}  (or mcat evaluate --model {result.path})")
 
 
+def _explain(params: Params, args: argparse.Namespace) -> None:
+    from mcat.explain.stage import explain, explain_video
+
+    models = args.model or ["models/model.pt"]
+    if args.video is None:
+        result = explain(params.explain, models, args.windows, args.store, args.masks, args.out,
+                         device=params.train.device)
+    else:
+        result = explain_video(params.explain, models, args.video, args.out, predict=params.predict,
+                               masks=params.masks, device=params.train.device)
+    for window in result.windows:
+        said = ", ".join(f"{label} {window.predicted[label]} {window.probability[label]:.2f}" for label in result.models)
+        truth = f"true {window.true}; " if window.true else ""
+        print(f"{window.source} @{window.start}: {truth}predicted {said} -> {result.out / window.grid}")
+    print(f"{len(result.windows)} windows, {params.explain.method} of the {params.explain.target} class for "
+          f"{', '.join(result.models)}; index: {result.out / 'index.json'}")
+
+
 def _pipeline(params: Params, args: argparse.Namespace) -> None:
     # The Kubeflow shell sits beside this one (src/mcat_kubeflow); the library never imports it.
     from mcat_kubeflow.cli import run_pipeline_command
@@ -229,6 +249,8 @@ EXAMPLES = {
                "  mcat predict clip.mp4 --model models:/mcat-exercise@champion -S predict.mask_backend=yolo",
     "export": "mcat export\n  mcat export --format onnx-int8 && mcat evaluate --model models/model.int8.onnx\n"
               "  mcat export --model models:/mcat-exercise@champion --format torchscript --out /tmp/model.pt",
+    "explain": "mcat explain\n  mcat explain --model models/model.pt --model models/experiments/transformer-both-seed0/model.pt "
+               "-S explain.per_class=3\n  mcat explain --video workout.mp4 --model models:/mcat-exercise@champion",
     "pipeline": "mcat pipeline run-local --preset tiny\n  mcat pipeline compile\n"
                 "  mcat pipeline submit --host http://localhost:8080 --run-name try-1",
     "params": "mcat params\n  mcat params --preset paper -S train.epochs=50",
@@ -346,6 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="the file to write (default: models/model.onnx, model.int8.onnx or "
                    "model.torchscript.pt by format)")
     p.set_defaults(shorthands={"format": "export.format"})
+    p = stage("explain", _explain, "Grad-CAM maps and cross-attention weights: where one or more models look on "
+              "windows of a split (explain.split) or of a video")
+    p.add_argument("--windows", type=Path, default=Path("data/windows"))
+    p.add_argument("--store", type=Path, default=Path("data/ingested"))
+    p.add_argument("--masks", type=Path, default=Path("data/masks"))
+    p.add_argument("--model", action="append", help="a model file or an MLflow URI; repeat it to compare models on "
+                   "the same windows (default: models/model.pt)")
+    p.add_argument("--video", type=Path, help="explain this video's most confident windows instead of a split's")
+    p.add_argument("--out", type=Path, default=Path("reports/explain"))
     p = stage("pipeline", _pipeline, "the Kubeflow pipeline: compile the IR YAML, submit it, or run it locally")
     p.add_argument("action", choices=["compile", "submit", "run-local"])
     p.add_argument("--package", type=Path, default=Path("reports/pipeline/mcat-training.yaml"),

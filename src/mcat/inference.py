@@ -24,9 +24,14 @@ def resolve_device(name: str) -> torch.device:
 def prepare(model: nn.Module, device: torch.device) -> nn.Module:
     """``model`` on ``device`` with its convolution weights channels_last (NHWC), so the convolutions and the
     batch-norm, ReLU and pooling passes between them run on NHWC activations: 1.3-1.4x the training clips/s of
-    NCHW on a 2-core AVX2 CPU (docs/performance.md), and the layout tensor cores want. Only 4-D weights
-    change layout; the values, and the state dict's keys and shapes, stay as they are."""
-    return model.to(device, memory_format=torch.channels_last)
+    NCHW on a 2-core AVX2 CPU (docs/performance.md), and the layout tensor cores want. Only the 2-D
+    convolutions' weights change layout (``Module.to(memory_format=...)`` on a whole model refuses ViViT's 5-D
+    Conv3d weights); the values, and the state dict's keys and shapes, stay as they are."""
+    model = model.to(device)
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            module.to(memory_format=torch.channels_last)
+    return model
 
 
 def device_of(model: nn.Module) -> torch.device:

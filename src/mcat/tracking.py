@@ -11,6 +11,7 @@ import os
 import platform
 import socket
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,22 @@ class MlflowRun:
                 mlflow.log_artifacts(str(path), artifact_path=artifact_path)
             elif Path(path).is_file():
                 mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+    def log_windows(self, windows: Path, data_digest: str) -> None:
+        """Each split's window index (``<split>.csv``: recording_id, start, label) as an MLflow dataset input, so
+        the run page shows what the model was trained, validated and tested on; tagged with the digest of the
+        windows, frames and masks together (:func:`mcat.data.digest.data_digest`)."""
+        import mlflow
+        import pandas as pd
+
+        contexts = {"train": "training", "val": "validation", "test": "test"}
+        for path in sorted(Path(windows).glob("*.csv")):
+            with warnings.catch_warnings():  # MLflow's hints on integer columns and local sources: not for an index
+                warnings.simplefilter("ignore")
+                dataset = mlflow.data.from_pandas(pd.read_csv(path), source=str(Path(path).resolve()),
+                                                  targets="label", name=f"{path.stem} windows")
+            mlflow.log_input(dataset, context=contexts.get(path.stem, path.stem),
+                             tags={"mcat.data_digest": data_digest, "mcat.split": path.stem})
 
     def claim(self, out: Path) -> list[str]:
         """Mark this run as the one writing ``out`` from this process, and end as KILLED the runs that wrote

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mcat.errors import McatError
+from mcat.inference import prepare
 from mcat.models import FUSIONS, INPUT_MODES, MODELS, build, from_config
 
 from .conftest import SMALL, SMALL_BY_MODEL
@@ -17,7 +18,8 @@ CASES += [("mcat", mode, {"fusion": fusion}) for mode in INPUT_MODES for fusion 
 
 @pytest.mark.parametrize("name, mode, extra", CASES, ids=[f"{n}-{m}-{e.get('fusion', '')}" for n, m, e in CASES])
 def test_forward_backward(name, mode, extra, clips):
-    model = build(name, mode, num_classes=5, **SMALL_BY_MODEL[name], **extra)
+    # in the layout training and inference use (channels_last once refused ViViT's 5-D Conv3d weights)
+    model = prepare(build(name, mode, num_classes=5, **SMALL_BY_MODEL[name], **extra), torch.device("cpu"))
     logits = model(clips)
     assert logits.shape == (2, 5) and torch.isfinite(logits).all()
     logits.logsumexp(dim=1).sum().backward()

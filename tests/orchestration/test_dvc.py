@@ -1,5 +1,6 @@
-"""`dvc repro` of the whole pipeline on the tiny preset in a temporary git repo, then a no-op repro, param
-granularity, an experiment, and `dvc push`/`dvc pull` against a real S3 endpoint on 127.0.0.1."""
+"""`dvc repro` of the whole pipeline on the tiny preset in a temporary git repo, then a no-op repro, the plots,
+param granularity, the versioning walk-through (an experiment, commits, the local remote), and `dvc push`/`dvc
+pull` against a real S3 endpoint on 127.0.0.1."""
 
 import json
 import os
@@ -36,6 +37,8 @@ def project(tmp_path_factory, mlflow_server):
     sh(repo, "git", "init", "-q", env=env)
     sh(repo, "dvc", "init", "-q", env=env)
     sh(repo, "dvc", "config", "core.analytics", "false", env=env)
+    shutil.copytree(ROOT / ".dvc/plots", repo / ".dvc/plots")  # the project's plot templates and DVC config
+    shutil.copy(ROOT / ".dvc/config", repo / ".dvc/config")
     sh(repo, "git", "add", "-A", env=env)
     sh(repo, "git", "commit", "-qm", "project", env=env)
     return repo, env
@@ -56,6 +59,21 @@ def test_repro_runs_every_stage_then_is_a_no_op(project):
     shown = json.loads(sh(repo, "dvc", "plots", "show", "--json", env=env))
     assert set(shown["data"]) == {"training curves", "confusion matrix (fast executions)",
                                   "ROC (fast executions, one-vs-rest)", "speed stress test (macro-F1 vs playback speed)"}
+    roc = shown["data"]["ROC (fast executions, one-vs-rest)"][0]["content"]
+    classes = json.loads((repo / "reports/per_class.json").read_text())["test"]["per_class"]
+    assert roc["encoding"]["color"]["field"] == "class"  # one curve per class, not one zig-zag line
+    assert {point["class"] for point in roc["data"]["values"]} == set(classes)
+    confusion = shown["data"]["confusion matrix (fast executions)"][0]["content"]
+    axes = confusion["spec"]["encoding"]  # true classes on the rows, as in the PNG
+    assert (axes["x"]["field"], axes["y"]["field"]) == ("predicted", "actual")
+    sh(repo, "dvc", "plots", "show", "-o", "dvc_plots", env=env)
+    page = (repo / "dvc_plots/index.html").read_text()  # the offline page: Vega inlined, nothing from a CDN
+    assert "window.vegaEmbed=" in page and 'src="http' not in page and "<link" not in page and page.count("vegaEmbed('#") == 4
+    # what a user commits after a run: the lock, the metrics and the small reports, nothing else
+    status = sh(repo, "git", "status", "--porcelain", "--untracked-files=all", env=env).split("\n")
+    assert sorted(line[3:] for line in status if line) == [
+        "dvc.lock", "reports/metrics.json", "reports/registered.json", "reports/speed/curve.csv",
+        "reports/speed/curve.json", "reports/speed/curve.png", "reports/speed/summary.json"]
     sh(repo, "git", "add", "-A", env=env)
     sh(repo, "git", "commit", "-qm", "first run", env=env)
 
@@ -71,14 +89,32 @@ def test_a_training_param_redoes_only_the_model_stages(project):
     assert changed == {"train"}
 
 
-def test_an_experiment_swaps_the_model(project):
+def test_versioning_walkthrough_an_experiment_committed_then_the_older_commit_back(project):
+    """The README's walk-through: push to the default remote (a local folder beside the project); an experiment
+    that swaps the model (`dvc exp run -S`), compared with `dvc metrics diff`, committed and pushed; then the
+    first commit's `git checkout` + `dvc checkout` brings back its model and metrics byte for byte, and a clone
+    gets them with `dvc pull` from the remote."""
     repo, env = project
-    sh(repo, "dvc", "exp", "run", "-S", "train.model=transformer", env=env)
+    remote = (repo / ".dvc" / sh(repo, "dvc", "remote", "list", env=env).split()[1]).resolve()
+    assert not remote.is_relative_to(repo)  # outside the work tree
+    first = sh(repo, "git", "rev-parse", "HEAD", env=env).strip()
+    model, metrics = (repo / "models/model.pt").read_bytes(), (repo / "reports/metrics.json").read_text()
+    sh(repo, "dvc", "push", env=env)
+    sh(repo, "dvc", "exp", "run", "-S", "train.model=transformer", "-S", "train.epochs=1", env=env)  # 1: seconds
     assert "model: transformer" in (repo / "params.yaml").read_text()
     diff = json.loads(sh(repo, "dvc", "metrics", "diff", "--json", env=env))
     assert "test.macro_f1" in diff["reports/metrics.json"]
-    sh(repo, "git", "checkout", "--", ".", env=env)
-    sh(repo, "dvc", "checkout", "-q", env=env)
+    assert (repo / "models/model.pt").read_bytes() != model
+    sh(repo, "git", "commit", "-qam", "transformer", env=env)
+    sh(repo, "dvc", "push", env=env)
+    sh(repo, "git", "checkout", "-q", first, env=env)
+    sh(repo, "dvc", "checkout", env=env)
+    assert (repo / "models/model.pt").read_bytes() == model and (repo / "reports/metrics.json").read_text() == metrics
+    clone = repo.parent / f"{repo.name}-clone"  # beside the project, where the relative remote path still holds
+    sh(repo.parent, "git", "clone", "-q", str(repo), clone.name, env=env)
+    sh(clone, "git", "checkout", "-q", first, env=env)
+    sh(clone, "dvc", "pull", "models/model.pt", env=env)
+    assert (clone / "models/model.pt").read_bytes() == model
 
 
 def test_push_and_pull_through_an_s3_remote(project, s3_env):

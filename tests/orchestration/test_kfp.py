@@ -79,4 +79,4 @@ def test_the_dag_runs_locally_and_registers_a_model(tiny_dataset, tiny_store, tm
     masks = run / "gather-masks" / "masks"
     assert (masks / "quality.csv").read_text().count("\n") == 1 + len(list(masks.glob("*.npy")))
     version = MlflowClient(mlflow_env).get_model_version_by_alias(name, "challenger")
-    assert version.version == "1" and float(version.tags["test.macro_f1"]) == pytest.approx(result.test_macro_f1)
+    assert version.version == "1" and float(version.tags["test_macro_f1"]) == pytest.approx(result.test_macro_f1)

@@ -59,8 +59,9 @@ def test_register_promote_refuse_force_and_list(mlflow_env, trained):
     first = register_as(params_for(name, "registry.min_test_macro_f1=0"), model_a, metrics_a)
     assert first.version == "1"
     version = client.get_model_version(name, "1")
-    assert float(version.tags["test.macro_f1"]) == pytest.approx(f1[0])
-    assert {"data_digest", "git_commit", "val.accuracy"} <= set(version.tags)
+    assert float(version.tags["test_macro_f1"]) == pytest.approx(f1[0])
+    assert {"data_digest", "git_commit", "val_accuracy", "speed_shift_macro_f1"} <= set(version.tags)
+    assert not [key for key in version.tags if "." in key]  # MLflow's version page leaves out dotted keys
     card = version.description  # the model card a reviewer reads before promoting
     assert "| test | fast |" in card and f"{f1[0]:.3f}" in card and "Speed-shift gap" in card
     assert "non_activity" in card and version.tags["data_digest"] in card and "masks from `provided`" in card
@@ -135,6 +136,18 @@ def test_an_export_of_a_registered_version_is_logged_into_its_training_run(mlflo
     assert result.run_id == load_model_file(model).meta["mlflow_run_id"] and result.agreement is not None
     logged = [a.path for a in MlflowClient(mlflow_env).list_artifacts(result.run_id, "export")]
     assert logged == ["export/model.int8.onnx"]
+
+
+def test_versions_registered_with_dotted_tag_keys_still_pass_the_gates():
+    from types import SimpleNamespace
+
+    from mcat.registry.gates import promotion_gates
+
+    old = SimpleNamespace(version="1", tags={"test.macro_f1": "0.5", "data_digest": "d"})
+    new = SimpleNamespace(version="2", tags={"test_macro_f1": "0.7", "data_digest": "d"})
+    assert promotion_gates(tiny_params("registry.min_test_macro_f1=0.4").registry, new, old) == []
+    [failed] = promotion_gates(tiny_params("registry.min_improvement=0.3").registry, new, old)
+    assert "0.7000 does not beat champion v1's 0.5000" in failed
 
 
 def test_register_needs_the_evaluation_of_the_same_model(mlflow_env, trained, tmp_path):

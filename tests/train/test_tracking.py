@@ -1,5 +1,7 @@
 """Training and evaluation logged to a real ``mlflow server`` on 127.0.0.1."""
 
+import json
+
 import mlflow
 import numpy as np
 import pytest
@@ -31,13 +33,22 @@ def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_e
     assert int(run.data.params["model_parameters"]) > 0
     assert len(client.get_metric_history(run_id, "val_macro_f1")) == 2
     assert {"git_commit", "data_digest", "dvc_lock_sha256", "torch"} <= set(run.data.tags)
+    inputs = {i.dataset.name: i for i in run.inputs.dataset_inputs}  # what the run page lists as its data
+    assert set(inputs) == {"train windows", "val windows", "test windows"}
+    for name, given in inputs.items():
+        tags = {t.key: t.value for t in given.tags}
+        assert tags["mcat.data_digest"] == run.data.tags["data_digest"] and given.dataset.digest
+        assert tags["mlflow.data.context"] == {"train": "training", "val": "validation", "test": "test"}[tags["mcat.split"]]
+        assert json.loads(given.dataset.profile)["num_rows"] == len(WindowDataset(tiny_windows[0], tags["mcat.split"],
+                                                                                  *tiny_windows[1:]))
     model = mlflow.pytorch.load_model(f"runs:/{run_id}/model")
     clip = WindowDataset(tiny_windows[0], "test", *tiny_windows[1:])[0][0][None]
     assert model(clip).shape == (1, 4)
     info = mlflow.models.get_model_info(f"runs:/{run_id}/model")
     assert info.signature is not None and info.saved_input_example_info is not None
 
-    scores = evaluate(params.evaluate, result.model_path, *tiny_windows, tmp_path / "reports", tracking=params.mlflow)
+    scores = evaluate(params.evaluate, result.model_path, *tiny_windows, tmp_path / "reports", tracking=params.mlflow,
+                      explain=params.explain)
     run = client.get_run(run_id)
     assert run.data.metrics["eval.test.macro_f1"] == pytest.approx(scores.metrics["test"]["macro_f1"])
     assert run.data.metrics["eval.speed_shift.accuracy"] == pytest.approx(scores.metrics["speed_shift"]["accuracy"])
@@ -47,6 +58,8 @@ def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_e
     assert run.data.metrics["eval.val.macro_f1"] == pytest.approx(result.best_val_macro_f1)  # the best epoch's model
     artifacts = {a.path for a in client.list_artifacts(run_id, "reports/plots")}
     assert "reports/plots/test_confusion.png" in artifacts
+    explained = {a.path for a in client.list_artifacts(run_id, "reports/plots/explain")}  # one window per class
+    assert len([p for p in explained if p.endswith("_attention.png")]) == 4 and scores.explained.startswith("explain: 4")
 
 
 def test_a_crash_ends_the_run_failed_and_resuming_continues_it(mlflow_env, tmp_path, tiny_windows):

@@ -18,6 +18,8 @@ def test_the_tiny_dataset_passes_and_the_reports_are_written(tmp_path, tiny_stor
     report = json.loads((tmp_path / "validation/result.json").read_text())
     assert "validation_results" in report
     assert (tmp_path / "validation/docs/index.html").is_file()
+    page = (tmp_path / "validation/report.html").read_text()  # the offline report: nothing fetched from anywhere
+    assert "PASSED" in page and "http" not in page and "<script" not in page and page.count("<tr>") == 1 + 11 + 1 + 4
 
 
 def test_all_empty_masks_fail_with_one_line_per_recording(tmp_path, tiny_store):
@@ -38,6 +40,9 @@ def test_all_empty_masks_fail_with_one_line_per_recording(tmp_path, tiny_store):
                                        "coverage_mean=0, allowed [0.01, 0.6]") for line in lines)
     assert any("empty_ratio=1, allowed [0.0, 0.05]" in line for line in lines)
     assert (tmp_path / "validation/docs/index.html").is_file()  # the report of a failed gate is complete
+    page = (tmp_path / "validation/report.html").read_text()
+    assert "FAILED: 2 critical expectation(s)" in page
+    assert page.count("class=' bad'") == 2 * 4  # coverage_mean and empty_ratio of each recording marked
 
 
 def test_frame_and_label_counts_must_agree(tmp_path, tiny_store):

@@ -11,10 +11,10 @@ from mcat.config.data import (BackgroundParams, CameraParams, DomainParams, Inge
 from mcat.config.loader import load_params
 from mcat.config.model import (AugmentParams, EvaluateParams, ExperimentRun, ExperimentsParams, SpeedtestParams,
                                TrainParams)
-from mcat.config.operations import ExportParams, MlflowParams, PredictParams, RegistryParams
+from mcat.config.operations import ExplainParams, ExportParams, MlflowParams, PredictParams, RegistryParams
 from mcat.config.params import Params, digest, params_digest
 
-__all__ = ["AugmentParams", "BackgroundParams", "CameraParams", "DomainParams", "EvaluateParams", "ExportParams", "ExperimentRun", "ExperimentsParams",
+__all__ = ["AugmentParams", "BackgroundParams", "CameraParams", "DomainParams", "EvaluateParams", "ExplainParams", "ExportParams", "ExperimentRun", "ExperimentsParams",
            "IngestParams", "MasksParams", "MlflowParams", "MmfitParams", "Params", "PredictParams", "QualityParams",
            "RegistryParams", "SelfieParams", "SpeedtestParams", "SplitParams", "SynthParams", "TrainParams", "WindowsParams", "YoloParams",
            "digest", "load_params", "params_digest"]

@@ -36,6 +36,19 @@ class ExportParams(Strict):
     calibration_windows: int = Field(ge=1, description="static int8: training windows that calibrate it")
 
 
+class ExplainParams(Strict):
+    """Where the model looks (``mcat explain``, and the few windows ``mcat evaluate`` logs): Grad-CAM maps of the
+    frame encoders and the cross-attention weights."""
+
+    split: str = Field(min_length=1, description="the split whose windows are explained (test: fast executions)")
+    per_class: int = Field(ge=0, description="windows per true class, evenly spread over the split (evaluate: 0 "
+                           "logs none); for a video, windows per predicted class, the most confident")
+    method: Literal["gradcam", "gradcam++", "hirescam", "xgradcam", "layercam"] = Field(
+        description="the CAM method (the grad-cam library's)")
+    target: Literal["predicted", "true"] = Field(
+        description="the class whose evidence is mapped: the model's prediction, or the true class")
+
+
 class PredictParams(Strict):
     """Prediction on new videos (``mcat predict``)."""
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from mcat.config.base import Strict
 from mcat.config.data import IngestParams, MasksParams, QualityParams, SynthParams, WindowsParams
 from mcat.config.model import EvaluateParams, ExperimentsParams, SpeedtestParams, TrainParams
-from mcat.config.operations import ExportParams, MlflowParams, PredictParams, RegistryParams
+from mcat.config.operations import ExplainParams, ExportParams, MlflowParams, PredictParams, RegistryParams
 
 
 class Params(Strict):
@@ -26,6 +26,7 @@ class Params(Strict):
     registry: RegistryParams
     predict: PredictParams
     export: ExportParams
+    explain: ExplainParams
     experiments: ExperimentsParams
 
 

@@ -10,7 +10,8 @@ import numpy as np
 from mcat.atomic import atomic_file
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files only: no display on servers and clusters)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -21,7 +22,7 @@ def _pyplot():
 
 def confusion_png(confusion: np.ndarray, names: list[str], title: str, path: Path) -> None:
     """Counts and row-normalised shares side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     confusion = np.asarray(confusion)
     shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     size = 4 + 0.45 * len(names)
@@ -56,7 +57,7 @@ def roc_curves(y_true: np.ndarray, probs: np.ndarray, names: list[str]) -> dict[
 
 
 def roc_png(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str, path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
     for name, (fpr, tpr) in curves.items():
         ax.plot(fpr, tpr, lw=1.2, label=name)

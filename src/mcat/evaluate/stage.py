@@ -7,22 +7,25 @@ Output (under ``reports``)::
     per_class.json                per split: precision, recall, F1, support per class, confusion matrix
     plots/<split>_confusion.png   counts and row-normalised;  plots/<split>_roc.png  one-vs-rest curves
     plots/<split>_confusion.csv   actual,predicted per window  (dvc plots: confusion template)
-    plots/<split>_roc.csv         class,fpr,tpr                 (dvc plots: linear)
+    plots/<split>_roc.csv         class,fpr,tpr                 (dvc plots: one curve per class)
+    plots/explain/                with ``explain``: Grad-CAM and cross-attention pictures of ``explain.per_class``
+                                  windows per class of ``explain.split`` (:mod:`mcat.explain.stage`)
 
-All of it is logged to the model's MLflow run as metrics ``<split>_<metric>`` and artifacts.
+All of it is logged to the model's MLflow run as metrics ``eval.<split>.<metric>`` and artifacts.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from torch.utils.data import DataLoader
 
-from mcat.atomic import write_csv, write_text
-from mcat.config import EvaluateParams, MlflowParams
+from mcat.atomic import atomic_dir, write_csv, write_text
+from mcat.config import EvaluateParams, ExplainParams, MlflowParams
 from mcat.data.dataset import WindowDataset
 from mcat.data.digest import data_digest
 from mcat.data.store import Store
@@ -42,6 +45,7 @@ class EvaluateResult:
     reports: Path
     summary: str
     run_id: str | None
+    explained: str | None = None  # what explain drew, or why it drew nothing
 
 
 def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks: Path, batch_size: int,
@@ -101,10 +105,28 @@ def speed_shift_table(metrics: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def explain_windows(params: ExplainParams, model: ModelFile, windows: Path, store: Path, masks: Path,
+                    out: Path) -> str:
+    """Draw ``params.per_class`` windows per class of ``params.split`` into ``out``; what was drawn, or why not."""
+    from mcat.explain.maps import cam_layers
+    from mcat.explain.clips import explain_split, model_label
+
+    try:
+        cam_layers(model.model)
+    except McatError as exc:
+        return f"explain: none ({exc})"
+    with atomic_dir(out) as tmp:
+        explained = explain_split(params, {model_label(model, "", set()): model},
+                                  WindowDataset(windows, params.split, store, masks), tmp)
+    return f"explain: {len(explained)} {params.split} windows ({params.method}) in {out}"
+
+
 def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Path, masks: Path, reports: Path, *,
-             device: str = "auto", tracking: MlflowParams | None = None) -> EvaluateResult:
+             device: str = "auto", tracking: MlflowParams | None = None,
+             explain: ExplainParams | None = None) -> EvaluateResult:
     """Score ``model_path`` on ``params.splits`` on ``device`` and write the reports (see the module docstring);
-    with ``tracking``, log them to the model's MLflow run."""
+    with ``explain`` (when its split is scored and ``per_class`` > 0), the Grad-CAM pictures too; with
+    ``tracking``, log them to the model's MLflow run."""
     model = load_model_file(model_path, resolve_device(device))
     available = sorted(p.stem for p in Path(windows).glob("*.csv"))
     if not available:
@@ -131,6 +153,11 @@ def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Pat
     if {"val", "test"} <= set(splits):
         metrics["speed_shift"] = {k: splits["val"][k] - splits["test"][k] for k in HEADLINE}
     metrics["data_digest"] = data_digest(windows, store, masks)  # promotion compares models on the same data
+    explained = None
+    if explain is not None and explain.per_class and explain.split in params.splits:
+        explained = explain_windows(explain, model, windows, store, masks, reports / "plots" / "explain")
+    else:  # no pictures of an earlier evaluation beside these reports
+        shutil.rmtree(reports / "plots" / "explain", ignore_errors=True)
     write_text(reports / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     write_text(reports / "per_class.json", json.dumps(detail, indent=2) + "\n")
     run_id = model.meta.get("mlflow_run_id")
@@ -141,4 +168,4 @@ def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Pat
             run.log_metrics(mlflow_metrics(metrics))
             run.log_artifacts([reports / "metrics.json", reports / "per_class.json"], artifact_path="reports")
             run.log_artifacts([reports / "plots"], artifact_path="reports/plots")
-    return EvaluateResult(metrics, detail, reports, speed_shift_table(metrics), run_id)
+    return EvaluateResult(metrics, detail, reports, speed_shift_table(metrics), run_id, explained)

@@ -11,6 +11,7 @@ import numpy as np
 from mcat.atomic import write_csv
 from mcat.data.windowing import window_centres
 from mcat.data.video import probe, read_frames
+from mcat.evaluate.plots import pyplot
 from mcat.modelfile import ModelFile
 from mcat.predict.timeline import Segment
 
@@ -48,12 +49,9 @@ def timeline_png(path: Path, segments: list[Segment], names: list[str], fps: flo
                  truth: list[Segment] | None = None) -> None:
     """The predicted segments as coloured bars over time (the true ones in a row above, when given), every
     class shown in a legend; names are also written on the segments wide enough to hold them."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    plt = pyplot()
     colours = plt.get_cmap("tab20", max(len(names), 2))
     rows = [("prediction", segments)] + ([("truth", truth)] if truth is not None else [])
     fig, ax = plt.subplots(figsize=(12, 1.4 + 0.8 * len(rows)), constrained_layout=True)

@@ -15,10 +15,18 @@ from mcat.config import RegistryParams
 
 #: The fast executions: the split the product's promise (robust to faster movement) is judged on.
 GATE_SPLIT = "test"
-GATE_TAG = f"{GATE_SPLIT}.macro_f1"
 
 
-def _number(value) -> float:
+def metric_tag(split: str, metric: str) -> str:
+    """A version's tag key for one evaluation number, e.g. ``test_macro_f1``. No dots: MLflow's version page
+    does not show tags whose keys hold one (versions registered before used ``test.macro_f1``)."""
+    return f"{split}_{metric}"
+
+
+def tagged_metric(version, split: str, metric: str) -> float:
+    """An evaluation number from a registered version's tags (nan when missing), under its key or the dotted key
+    of versions registered before."""
+    value = version.tags.get(metric_tag(split, metric), version.tags.get(f"{split}.{metric}"))
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -30,7 +38,8 @@ def registration_gate(params: RegistryParams, metrics: dict) -> list[str]:
     scores = metrics.get(GATE_SPLIT)
     if not isinstance(scores, dict):
         return [f"the evaluation has no '{GATE_SPLIT}' split: add {GATE_SPLIT} to evaluate.splits and evaluate again"]
-    f1 = _number(scores.get("macro_f1"))
+    f1 = scores.get("macro_f1")
+    f1 = float(f1) if isinstance(f1, (int, float)) else math.nan
     if not f1 >= params.register_min_test_macro_f1:
         return [f"{GATE_SPLIT} macro-F1 {f1:.4f} is below registry.register_min_test_macro_f1 = "
                 f"{params.register_min_test_macro_f1}"]
@@ -41,7 +50,7 @@ def promotion_gates(params: RegistryParams, challenger, champion) -> list[str]:
     """The failed gates between two registered versions (MLflow ``ModelVersion``s; ``champion`` may be None),
     each with its numbers (empty when the challenger may be promoted)."""
     failed = []
-    f1 = _number(challenger.tags.get(GATE_TAG))
+    f1 = tagged_metric(challenger, GATE_SPLIT, "macro_f1")
     if not f1 >= params.min_test_macro_f1:
         failed.append(f"{GATE_SPLIT} macro-F1 {f1:.4f} is below registry.min_test_macro_f1 = {params.min_test_macro_f1}")
     if champion is not None and champion.version != challenger.version:
@@ -50,7 +59,7 @@ def promotion_gates(params: RegistryParams, challenger, champion) -> list[str]:
                           f"{champion.tags.get('data_digest', '?')[:12]} vs {challenger.tags.get('data_digest', '?')[:12]}): "
                           "evaluate both on the same windows")
         else:
-            best = _number(champion.tags.get(GATE_TAG))
+            best = tagged_metric(champion, GATE_SPLIT, "macro_f1")
             if not f1 >= best + params.min_improvement:
                 failed.append(f"{GATE_SPLIT} macro-F1 {f1:.4f} does not beat champion v{champion.version}'s {best:.4f} by "
                               f"registry.min_improvement = {params.min_improvement}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mcat.config import RegistryParams
 from mcat.errors import McatError
-from mcat.registry.gates import promotion_gates
+from mcat.registry.gates import promotion_gates, tagged_metric
 from mcat.registry.stage import CHALLENGER, CHAMPION
 from mcat.tracking import connected_client
 
@@ -71,6 +71,6 @@ def list_versions(params: RegistryParams) -> str:
         t = v.tags  # the version is an int in some stores, a str in others
         rows.append(f"{v.version!s:<8}{','.join(sorted(aliases.get(str(v.version), []))) or '-':<22}"
                     f"{t.get('model', '?') + '-' + t.get('input_mode', '?'):<14}"
-                    f"{float(t.get('val.macro_f1', 'nan')):>8.3f}{float(t.get('test.accuracy', 'nan')):>9.3f}"
-                    f"{float(t.get('test.macro_f1', 'nan')):>8.3f}  {t.get('data_digest', '?')[:12]:<14}{v.run_id}")
+                    f"{tagged_metric(v, 'val', 'macro_f1'):>8.3f}{tagged_metric(v, 'test', 'accuracy'):>9.3f}"
+                    f"{tagged_metric(v, 'test', 'macro_f1'):>8.3f}  {t.get('data_digest', '?')[:12]:<14}{v.run_id}")
     return "\n".join(rows)

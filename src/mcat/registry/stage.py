@@ -14,7 +14,7 @@ from mcat.config import MlflowParams, RegistryParams, params_digest
 from mcat.errors import McatError
 from mcat.modelfile import load_model_file
 from mcat.registry.card import model_card
-from mcat.registry.gates import registration_gate
+from mcat.registry.gates import metric_tag, registration_gate
 
 CHALLENGER, CHAMPION = "challenger", "champion"
 
@@ -35,8 +35,8 @@ class RegisterResult:
 
 
 def metric_tags(metrics: dict) -> dict[str, str]:
-    """``{"test": {"macro_f1": 0.5}}`` → ``{"test.macro_f1": "0.5"}`` (numbers only)."""
-    return {f"{split}.{k}": str(v) for split, values in metrics.items() if isinstance(values, dict)
+    """``{"test": {"macro_f1": 0.5}}`` → ``{"test_macro_f1": "0.5"}`` (numbers only; keys: :func:`metric_tag`)."""
+    return {metric_tag(split, k): str(v) for split, values in metrics.items() if isinstance(values, dict)
             for k, v in values.items() if isinstance(v, (int, float))}
 
 

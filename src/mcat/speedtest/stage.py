@@ -32,6 +32,7 @@ from mcat.config import MlflowParams, SpeedtestParams
 from mcat.data.store import MaskStore, Store
 from mcat.errors import McatError
 from mcat.evaluate.metrics import classification_metrics
+from mcat.evaluate.plots import pyplot
 from mcat.inference import device_of, predict_proba, resolve_device
 from mcat.modelfile import load_model_file
 from mcat.speedtest.resample import ResampledWindows
@@ -135,11 +136,7 @@ def curve_table(curve: dict[str, list[dict[str, Any]]], summary: dict[str, dict[
 
 
 def _plot(path: Path, curve: dict[str, list[dict[str, Any]]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
     for split, rows in curve.items():
         scored = [r for r in rows if not r.get("skipped")]

@@ -42,7 +42,9 @@ def train(params: TrainParams, windows: Path, store: Path, masks: Path, out: Pat
                 val = WindowDataset(windows, "val", store, masks)
                 run.log_params({"train": params.model_dump(mode="json"), "windows": {"T": val.T, "stride": val.stride},
                                 "masks": {"backend": val.mask_store.backend()}})
-                run.set_tags(lineage_tags(data_digest(windows, store, masks)))
+                digest = data_digest(windows, store, masks)
+                run.set_tags(lineage_tags(digest))
+                run.log_windows(windows, digest)
             result = fit(params, windows, store, masks, out, tracker=run, on_epoch_end=on_epoch_end, world=world)
             if result.epochs_run:
                 example = WindowDataset(windows, "val", store, masks)[0][0][None].numpy()

@@ -8,7 +8,8 @@ Warning only: temporal flicker ≤ flicker_max.
 Output::
 
     reports/validation/result.json     the checkpoint's validation result (GX JSON)
-    reports/validation/docs/index.html Data Docs (the suite and this run, as HTML)
+    reports/validation/report.html     the gate as one self-contained page (renders offline)
+    reports/validation/docs/index.html GX Data Docs (the suite and this run; their CSS/JS come from CDNs)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from mcat.atomic import atomic_dir
 from mcat.config import QualityParams
 from mcat.errors import McatError
+from mcat.validate.report import report_html
 from mcat.validate.table import recording_table
 
 
@@ -74,6 +76,13 @@ def _threshold(kwargs: dict) -> str:
     return "a value"
 
 
+def _expectations(result) -> list[dict]:
+    """Each expectation of a checkpoint result: its type, success, kwargs, result and whether it is critical."""
+    return [{"expectation_type": r.expectation_config.type, "success": r.success, "kwargs": r.expectation_config.kwargs,
+             "result": r.result, "critical": bool(r.expectation_config.meta.get("critical"))}
+            for run in result.run_results.values() for r in run.results]
+
+
 def _failures(result) -> list[Failure]:
     failures = []
     for run in result.run_results.values():
@@ -113,6 +122,7 @@ def validate(params: QualityParams, store_dir: Path, masks_dir: Path, reports: P
         (out / "result.json").write_text(json.dumps(result.describe_dict(), indent=2, default=str) + "\n")
         shutil.copytree(Path(scratch) / "gx" / "uncommitted" / "data_docs" / "local_site", out / "docs")
         table.to_csv(out / "recordings.csv", index=False)
+        (out / "report.html").write_text(report_html(_expectations(result), table))
     failures = _failures(result)
     critical = [f for f in failures if f.critical]
     if critical:

@@ -37,9 +37,9 @@ def evaluate(params: str, model: Input[Model], windows: Input[Dataset], store: I
 
     p = Params.model_validate_json(params)
     result = evaluate(p.evaluate, Path(model.path) / "model.pt", windows.path, store.path, masks.path, reports.path,
-                      device=p.train.device, tracking=p.mlflow)
+                      device=p.train.device, tracking=p.mlflow, explain=p.explain)
     for key, value in metric_tags(result.metrics).items():
-        metrics.log_metric(key.replace(".", "_"), float(value))
+        metrics.log_metric(key, float(value))
     if GATE_SPLIT in result.detail:
         confusion.log_confusion_matrix(list(result.detail[GATE_SPLIT]["per_class"]), result.detail[GATE_SPLIT]["confusion"])
     return float(result.metrics.get(GATE_SPLIT, {}).get("macro_f1", "nan"))

@@ -1,0 +1,102 @@
+"""``mcat explain``: where one or more models look (the paper's Fig. 2) on chosen windows of a split or of a video.
+
+Windows: of a split, ``per_class`` windows per true class, evenly spread over that class's windows in the index;
+of a video, the ``per_class`` most confident windows of each class the first model predicts. Several models
+(``--model A --model B``, e.g. MCAT and the Transformer baseline) are drawn on the same windows, side by side.
+
+Under ``out`` (all or nothing)::
+
+    <window>.png            frames × {gray, mask, each model's CAM per stream} (maps: mcat.explain.maps)
+    <window>_attention.png  the cross-attention weights of each model that has them (MCAT), heads averaged
+    index.json              per window: recording/video, start frame, true class, each model's prediction and
+                            probability, the class mapped, the files
+
+``<window>`` is ``<class>_<recording or video>_<start frame>``. The models must make the same clips (T,
+resolution, crop) over the same classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mcat.atomic import atomic_dir
+from mcat.config import ExplainParams, MasksParams, PredictParams
+from mcat.data.dataset import WindowDataset
+from mcat.errors import McatError
+from mcat.explain.clips import Explained, check_same_clips, explain_clips, explain_split, model_label, write_index
+from mcat.explain.maps import cam_layers
+from mcat.inference import resolve_device
+from mcat.modelfile import ModelFile, check_windows
+
+
+@dataclass(frozen=True)
+class ExplainResult:
+    out: Path
+    models: list[str]
+    windows: list[Explained]
+
+
+def load_models(model_refs: list[str], device: torch.device) -> dict[str, ModelFile]:
+    """The models by label (:func:`model_label`), each one explain can map, all making the same clips."""
+    from mcat.registry.load import load_model
+
+    models: dict[str, ModelFile] = {}
+    for ref in model_refs:
+        model = load_model(ref, device)
+        cam_layers(model.model)  # an exported file fails here, before any work
+        models[model_label(model, ref, set(models))] = model
+    check_same_clips(models)
+    return models
+
+
+def explain(params: ExplainParams, model_refs: list[str], windows: Path, store: Path, masks: Path, out: Path, *,
+            device: str = "auto") -> ExplainResult:
+    """Explain ``params.per_class`` windows per class of split ``params.split`` with each model of
+    ``model_refs`` (files or MLflow URIs) into ``out`` (see the module docstring)."""
+    models = load_models(model_refs, resolve_device(device))
+    if not (Path(windows) / f"{params.split}.csv").is_file():
+        available = ", ".join(sorted(p.stem for p in Path(windows).glob("*.csv"))) or "none"
+        raise McatError(f"no windows for split '{params.split}' in {windows} (splits: {available}): set "
+                        "explain.split, or run `mcat windows` first")
+    dataset = WindowDataset(windows, params.split, store, masks)
+    for ref, model in zip(model_refs, models.values()):
+        check_windows(model, dataset, Path(ref))
+    if not len(dataset) or params.per_class < 1:
+        raise McatError(f"nothing to explain: split '{params.split}' has {len(dataset)} windows and "
+                        f"explain.per_class is {params.per_class}")
+    with atomic_dir(out) as tmp:
+        explained = explain_split(params, models, dataset, tmp)
+    return ExplainResult(Path(out), list(models), explained)
+
+
+def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out: Path, *, predict: PredictParams,
+                  masks: MasksParams, device: str = "auto") -> ExplainResult:
+    """Explain the ``params.per_class`` most confident windows of each class the first model finds in ``video``
+    (masks from ``predict.mask_backend`` with the ``masks`` settings, as ``mcat predict`` makes them)."""
+    from mcat.masks.backends import make_segmenter
+    from mcat.masks.segment import segment_video
+    from mcat.predict.stage import classify, framing_of
+
+    if not Path(video).is_file():
+        raise McatError(f"--video {video} does not exist")
+    resolved = resolve_device(device)
+    models = load_models(model_refs, resolved)
+    first = next(iter(models.values()))
+    segmenter = make_segmenter(masks.model_copy(update={"backend": predict.mask_backend}))
+    frames, person = segment_video(segmenter, Path(video), framing_of(first), masks.batch_size, with_gray=True)
+    starts, probs = classify(first, frames, person, predict.batch_size, resolved)
+    best = probs.argmax(axis=1)
+    picks = [int(i) for c in np.unique(best)
+             for i in np.flatnonzero(best == c)[np.argsort(-probs[best == c, c])][:max(params.per_class, 1)]]
+    T, crop = first.preprocessing.T, first.preprocessing.window_crop()
+    clips = np.stack([crop(np.stack([frames[starts[i]:starts[i] + T], person[starts[i]:starts[i] + T]]))
+                      for i in picks])
+    with atomic_dir(out) as tmp:
+        explained = explain_clips(params, models, clips, [None] * len(picks), [Path(video).name] * len(picks),
+                                  [int(starts[i]) for i in picks], tmp)
+        write_index(tmp, models, explained)
+    return ExplainResult(Path(out), list(models), explained)
