@@ -1,8 +1,10 @@
 """Mask backends side by side on the same rendered frames, in one run.
 
     python bench/masks_bench.py [--recordings 2] [--frames 300] [--yolo-weights yolo11n-seg.pt]
+                                [--backends selfie:litert,selfie:opencv,background,yolo]
 
-Prints frames/s of each backend and its mean IoU against the renderer's exact masks (demo preset), and
+Prints frames/s of each backend (``selfie:RUNTIME``: ``masks.selfie.runtime``) and its mean IoU against the
+renderer's exact masks (demo preset), and
 YOLO batched through the backend vs a per-frame ``model(frame)`` loop. Without downloadable weights (as on
 the build machine) YOLO is built from its YAML: its speed is real, its IoU is that of an untrained model.
 """
@@ -20,7 +22,7 @@ import numpy as np
 
 from mcat.config import load_params
 from mcat.errors import McatError
-from mcat.masks.backends import make_segmenter
+from mcat.masks.backends import backend_settings, make_segmenter
 from mcat.masks.quality import mean_iou
 from mcat.synth.stage import synth
 
@@ -52,7 +54,7 @@ def main() -> None:
     parser.add_argument("--recordings", type=int, default=2)
     parser.add_argument("--frames", type=int, default=300, help="frames per recording")
     parser.add_argument("--yolo-weights", default="yolo11n-seg.pt")
-    parser.add_argument("--backends", default="selfie,background,yolo")
+    parser.add_argument("--backends", default="selfie:litert,selfie:opencv,background,yolo")
     args = parser.parse_args()
     params = load_params(ROOT / "params.yaml", None, [f"synth.splits.train.recordings={args.recordings}",
                                                       "synth.splits.val.recordings=0", "synth.splits.test.recordings=0"])
@@ -65,8 +67,8 @@ def main() -> None:
         total = sum(len(c) for c in clips)
         print(f"{total} frames of {params.synth.width}x{params.synth.height}, batch {params.masks.batch_size}")
         for backend in args.backends.split(","):
-            masks_params = params.masks.model_copy(update={"backend": backend})
-            if backend == "selfie":
+            masks_params = backend_settings(params.masks, backend)
+            if backend.startswith("selfie"):
                 model = ROOT.parent / "shared/models/mediapipe_selfie_segmentation_256x256.tflite"
                 masks_params = masks_params.model_copy(update={"selfie": masks_params.selfie.model_copy(
                     update={"model": str(model)})})
@@ -83,7 +85,7 @@ def main() -> None:
                 segmenter = make_segmenter(masks_params)
             masks, seconds = run(segmenter, clips, params.masks.batch_size)
             iou = np.mean([mean_iou(m, t) for m, t in zip(masks, truth)])
-            print(f"{backend:<11}{total / seconds:8.1f} frames/s   mean IoU vs exact masks {iou:.3f}{note}")
+            print(f"{backend:<14}{total / seconds:8.1f} frames/s   mean IoU vs exact masks {iou:.3f}{note}")
             if backend == "yolo":
                 model = segmenter.model
                 start = time.perf_counter()

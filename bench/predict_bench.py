@@ -1,11 +1,13 @@
 """``mcat predict`` on the demo's fast (test) videos with each CPU mask backend, in one run.
 
-    python bench/predict_bench.py [--model models/model.pt] [--data data/synthetic] [--backends selfie,background]
+    python bench/predict_bench.py [--model models/model.pt] [--data data/synthetic] [--videos 4]
+                                  [--backends selfie:litert,selfie:opencv,background,exact]
 
-Needs `make demo` first (its model and synthetic dataset). Prints, per backend, the real-time factor
-(seconds of video per second of wall time: decoding, masks, windows and model) and how well the merged
-timeline recovers the true exercise segments (frame accuracy, segment accuracy, segment recall and
-precision at IoU ≥ 0.5). ``exact`` feeds the renderer's own masks (what the demo model was trained on):
+Needs `make demo` first (its model and synthetic dataset). Prints, per backend (``selfie:RUNTIME`` picks
+``masks.selfie.runtime``), the real-time factor (seconds of video per second of wall time: decoding, masks,
+windows and model), the masks' IoU against the renderer's exact masks, and how well the merged timeline
+recovers the true exercise segments (frame accuracy, segment accuracy, segment recall and precision at
+IoU ≥ 0.5). ``exact`` feeds the renderer's own masks (what the demo model was trained on):
 the reference that separates mask errors from model errors. Pass ``--model`` a model trained on a
 backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch.
 """
@@ -21,12 +23,28 @@ import numpy as np
 from mcat.config import load_params
 from mcat.data.framewise import read_classes, read_csv, read_label_csv
 from mcat.inference import resolve_device
-from mcat.masks.backends import make_segmenter
+from mcat.masks.backends import backend_settings, make_segmenter
+from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file
 from mcat.predict.stage import predict_video
 from mcat.predict.timeline import frame_labels, frames_of, segment_scores
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class Recorded:
+    """A segmenter that keeps the masks it hands out, for their IoU against the exact ones."""
+
+    def __init__(self, segmenter):
+        self.segmenter, self.masks = segmenter, []
+
+    def reset(self) -> None:
+        self.segmenter.reset()
+        self.masks = []
+
+    def segment(self, frames: np.ndarray) -> np.ndarray:
+        self.masks.append(self.segmenter.segment(frames))
+        return self.masks[-1]
 
 
 class ExactMasks:
@@ -48,7 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models/model.pt")
     parser.add_argument("--data", type=Path, default=ROOT / "data/synthetic")
-    parser.add_argument("--backends", default="selfie,background,exact")
+    parser.add_argument("--backends", default="selfie:litert,selfie:opencv,background,exact")
+    parser.add_argument("--videos", type=int, help="only the first N videos of the split (default: all)")
     parser.add_argument("--split", default="test", help="test: fast executions (the speed shift); val: slow ones")
     args = parser.parse_args()
     if not args.model.is_file() or not (args.data / "manifest.csv").is_file():
@@ -59,21 +78,23 @@ def main() -> None:
     model = load_model_file(args.model, device)
     T, stride = model.preprocessing.T, model.preprocessing.stride
     recordings = [r for r in read_csv(args.data / "manifest.csv", ("video", "labels", "masks", "split", "domain"), "manifest")
-                  if r["split"] == args.split]
+                  if r["split"] == args.split][:args.videos]
     classes = read_classes(args.data / "classes.csv")
     print(f"{len(recordings)} {args.split} videos ({recordings[0]['domain']} executions), {params.synth.width}x{params.synth.height} at {params.synth.fps:g} fps; "
           f"model {args.model.name} at {model.preprocessing.resolution} px on {device}")
     for backend in args.backends.split(","):
         if backend != "exact":
-            segmenter = make_segmenter(params.masks.model_copy(update={"backend": backend}))
+            segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend)))
         seconds = duration = 0.0
-        scores = []
+        scores, ious = [], []
         with tempfile.TemporaryDirectory() as out:
             for r in recordings:
                 if backend == "exact":
-                    segmenter = ExactMasks(args.data / r["masks"])
+                    segmenter = Recorded(ExactMasks(args.data / r["masks"]))
                 result = predict_video(params.predict, model, segmenter, args.data / r["video"],
                                        Path(out) / r["recording_id"], device, params.masks.batch_size)
+                masks = np.concatenate(segmenter.masks)
+                ious.append(mean_iou(masks, np.load(args.data / r["masks"])["masks"][:len(masks)]))
                 seconds += result.seconds
                 duration += result.frames / result.fps
                 truth = read_label_csv(args.data / r["labels"], len(classes), r["recording_id"])[:result.frames]
@@ -82,7 +103,8 @@ def main() -> None:
                 scores.append((segment_scores(truth, predicted[:len(truth)]), segment_scores(truth, merged[:len(truth)])))
         raw = {k: np.mean([s[0][k] for s in scores]) for k in scores[0][0]}
         timeline = {k: np.mean([s[1][k] for s in scores]) for k in scores[0][1]}
-        print(f"{backend:<11} {duration / seconds:5.2f}x real time ({duration:.0f} s of video in {seconds:.1f} s)   "
+        print(f"{backend:<14} {duration / seconds:5.2f}x real time ({duration:.0f} s of video in {seconds:.1f} s)   "
+              f"mask IoU {np.mean(ious):.3f}   "
               f"windows: frame acc {raw['frame_accuracy']:.3f}   merged timeline: frame acc "
               f"{timeline['frame_accuracy']:.3f}, segment acc {timeline['segment_accuracy']:.3f}, recall "
               f"{timeline['segment_recall']:.3f}, precision {timeline['segment_precision']:.3f} "

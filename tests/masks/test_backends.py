@@ -30,8 +30,8 @@ def rendered(tiny_dataset, rid="train_000", n=40):
 
 
 @needs_models
-@pytest.mark.parametrize("seed", [0, 1])
-def test_selfie_sees_the_rendered_person_as_a_person(tmp_path, seed):
+@pytest.mark.parametrize("seed, runtime", [(0, "litert"), (1, "opencv")])
+def test_selfie_sees_the_rendered_person_as_a_person(tmp_path, seed, runtime):
     """At the demo's frame size (the tiny preset's 64x48 is too small for any segmenter), every sampled frame
     has a person in it and the masks match the renderer's."""
     params = tiny_params("synth.width=192", "synth.height=144", "synth.splits.val.recordings=0",
@@ -39,18 +39,30 @@ def test_selfie_sees_the_rendered_person_as_a_person(tmp_path, seed):
     data = synth(params.synth, tmp_path / "data").out
     frames, truth = rendered(data, n=120)
     frames, truth = frames[::3], truth[::3]
-    masks = SelfieSegmenter(SelfieParams(model=str(SELFIE), threshold=0.5)).segment(frames)
+    masks = SelfieSegmenter(SelfieParams(model=str(SELFIE), threshold=0.5, runtime=runtime)).segment(frames)
     assert masks.shape == truth.shape and masks.dtype == np.uint8 and set(np.unique(masks)) <= {0, 1}
     assert masks.reshape(len(masks), -1).any(axis=1).all()
     assert mean_iou(masks, truth) > 0.6
 
 
-def test_selfie_without_its_model_names_the_param(tmp_path):
+@pytest.mark.parametrize("runtime", ["litert", "opencv"])
+def test_selfie_without_its_model_names_the_param(tmp_path, runtime):
     with pytest.raises(McatError, match="set masks.selfie.model"):
-        SelfieSegmenter(SelfieParams(model=str(tmp_path / "none.tflite"), threshold=0.5))
+        SelfieSegmenter(SelfieParams(model=str(tmp_path / "none.tflite"), threshold=0.5, runtime=runtime))
     (tmp_path / "bad.tflite").write_bytes(b"not a model")
     with pytest.raises(McatError, match="cannot load"):
-        SelfieSegmenter(SelfieParams(model=str(tmp_path / "bad.tflite"), threshold=0.5))
+        SelfieSegmenter(SelfieParams(model=str(tmp_path / "bad.tflite"), threshold=0.5, runtime=runtime))
+
+
+@needs_models
+def test_both_selfie_runtimes_give_the_same_masks(tmp_path):
+    params = tiny_params("synth.width=192", "synth.height=144", "synth.splits.val.recordings=0",
+                         "synth.splits.test.recordings=0", "synth.splits.train.recordings=1")
+    frames, _ = rendered(synth(params.synth, tmp_path / "data").out, n=24)
+    litert, opencv = (SelfieSegmenter(SelfieParams(model=str(SELFIE), threshold=0.5, runtime=runtime)) for runtime
+                      in ("litert", "opencv"))
+    np.testing.assert_allclose(litert.run(frames), opencv.run(frames), atol=1e-3)
+    assert (litert.segment(frames) == opencv.segment(frames)).mean() > 0.999
 
 
 BACKGROUND = BackgroundParams(method="knn", history=300, var_threshold=16, learning_rate=-1, open_px=3, close_px=5,

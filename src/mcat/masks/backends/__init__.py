@@ -20,6 +20,16 @@ class Segmenter(Protocol):
     def segment(self, frames: np.ndarray) -> np.ndarray: ...
 
 
+def backend_settings(params: MasksParams, choice: str) -> MasksParams:
+    """``params`` with ``backend`` = ``choice``; ``selfie:litert`` / ``selfie:opencv`` also pick the selfie runtime
+    (the benches put the runtimes side by side)."""
+    backend, _, runtime = choice.partition(":")
+    params = params.model_copy(update={"backend": backend})
+    if runtime:
+        params = params.model_copy(update={"selfie": params.selfie.model_copy(update={"runtime": runtime})})
+    return params
+
+
 def make_segmenter(params: MasksParams) -> Segmenter:
     if params.backend == "selfie":
         from mcat.masks.backends.selfie import SelfieSegmenter

@@ -1,19 +1,90 @@
-"""MediaPipe selfie segmentation (Apache-2.0 TFLite models) through OpenCV's DNN module: offline, CPU-fast.
+"""MediaPipe selfie segmentation (Apache-2.0 TFLite models), offline on the CPU.
 
-The model takes RGB [B, 3, S, S] in [0, 1] (S from the file: 256×256, or 144×256 landscape) and returns a
-person probability [B, 1, S, S]; it is resized back to the frame and thresholded. Good on upright people,
+The model takes RGB [1, S_h, S_w, 3] in [0, 1] (256×256, or 144×256 landscape, read from the file) and returns a
+person probability [1, S_h, S_w, 1]; it is resized back to the frame and thresholded. Good on upright people,
 weaker lying down, and it marks every person in view (see ../shared/models/README.md).
+
+Two runtimes give the same probabilities (within 1e-4; the masks agree on every pixel of the demo's videos):
+``litert`` (Google's LiteRT, the models' own runtime, with XNNPACK: 5.2 ms a 256×256 frame on 2 cores) and
+``opencv`` (OpenCV's DNN module: 18.4 ms), for platforms without a LiteRT wheel (``bench/predict_bench.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from pathlib import Path
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
 
 from mcat.config import SelfieParams
 from mcat.errors import McatError
+
+Run = Callable[[np.ndarray], np.ndarray]  # BGR uint8 [B, H, W, 3] → person probability float32 [B, S_h, S_w]
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """LiteRT's C++ logger prints "INFO: Created TensorFlow Lite XNNPACK delegate" on file descriptor 2 for every
+    interpreter and has no switch for it; failures still come back as Python exceptions."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _litert(path: Path) -> Run:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        raise McatError("masks.selfie.runtime=litert needs the ai-edge-litert package (pip install ai-edge-litert), "
+                        "which has no wheel for this platform; or set masks.selfie.runtime=opencv") from None
+    try:
+        with _native_stderr_silenced():
+            interpreter = Interpreter(model_path=str(path), num_threads=_cores())
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise McatError(f"LiteRT cannot load {path} as a TFLite model ({str(exc).strip().splitlines()[0]}); it "
+                        "needs a MediaPipe selfie segmentation model") from None
+    given, taken = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    height, width = given["shape"][1:3]
+
+    def run(frames: np.ndarray) -> np.ndarray:
+        probability = []
+        for frame in frames:
+            rgb = cv2.cvtColor(cv2.resize(frame, (int(width), int(height)), interpolation=cv2.INTER_LINEAR),
+                               cv2.COLOR_BGR2RGB)
+            interpreter.set_tensor(given["index"], (rgb[None] / np.float32(255.0)).astype(np.float32))
+            interpreter.invoke()
+            probability.append(interpreter.get_tensor(taken["index"])[0, ..., 0])
+        return np.stack(probability)
+    return run
+
+
+def _opencv(path: Path) -> Run:
+    try:
+        net = cv2.dnn.readNetFromTFLite(str(path))
+    except cv2.error as exc:
+        raise McatError(f"OpenCV cannot load {path} as a TFLite model ({str(exc).strip().splitlines()[-1]}); "
+                        "it needs OpenCV 5 and a MediaPipe selfie segmentation model") from None
+    size = (256, 144) if "landscape" in path.name else (256, 256)  # (width, height) the model expects
+
+    def run(frames: np.ndarray) -> np.ndarray:
+        net.setInput(cv2.dnn.blobFromImages(list(frames), 1 / 255.0, size, swapRB=True))
+        return net.forward()[:, 0]
+    return run
 
 
 class SelfieSegmenter:
@@ -22,13 +93,8 @@ class SelfieSegmenter:
         if not path.is_file():
             raise McatError(f"selfie model {path} does not exist: set masks.selfie.model to a MediaPipe selfie "
                             "segmentation .tflite file (e.g. ../shared/models/mediapipe_selfie_segmentation_256x256.tflite)")
-        try:
-            self.net = cv2.dnn.readNetFromTFLite(str(path))
-        except cv2.error as exc:
-            raise McatError(f"OpenCV cannot load {path} as a TFLite model ({str(exc).strip().splitlines()[-1]}); "
-                            "it needs OpenCV 5 and a MediaPipe selfie segmentation model") from None
+        self.run = _litert(path) if params.runtime == "litert" else _opencv(path)
         self.threshold = params.threshold
-        self.size = (256, 144) if "landscape" in path.name else (256, 256)  # (width, height) the model expects
 
     def reset(self) -> None:
         pass
@@ -36,8 +102,5 @@ class SelfieSegmenter:
     def segment(self, frames: np.ndarray) -> np.ndarray:
         """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]."""
         h, w = frames.shape[1:3]
-        blob = cv2.dnn.blobFromImages(list(frames), 1 / 255.0, self.size, swapRB=True)
-        self.net.setInput(blob)
-        probability = self.net.forward()[:, 0]
         return np.stack([cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) > self.threshold
-                         for p in probability]).astype(np.uint8)
+                         for p in self.run(frames)]).astype(np.uint8)
