@@ -26,10 +26,6 @@ from mcat.errors import McatError
 Run = Callable[[np.ndarray], np.ndarray]  # BGR uint8 [B, H, W, 3] → person probability float32 [B, S_h, S_w]
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 @contextlib.contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
     """LiteRT's C++ logger prints "INFO: Created TensorFlow Lite XNNPACK delegate" on file descriptor 2 for every
@@ -53,7 +49,8 @@ def _litert(path: Path) -> Run:
                         "which has no wheel for this platform; or set masks.selfie.runtime=opencv") from None
     try:
         with _native_stderr_silenced():
-            interpreter = Interpreter(model_path=str(path), num_threads=_cores())
+            # OpenCV's thread count: the cores this process may use, a container's CPU quota included
+            interpreter = Interpreter(model_path=str(path), num_threads=max(1, cv2.getNumThreads()))
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise McatError(f"LiteRT cannot load {path} as a TFLite model ({str(exc).strip().splitlines()[0]}); it "
