@@ -1,17 +1,18 @@
 """``mcat explain``: Grad-CAM maps and cross-attention weights for every model of the zoo, side by side, on the
 windows of a split or of a video, and the errors of what cannot be explained."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from mcat.cli import main
-from mcat.errors import McatError
 from mcat.explain.maps import _tubelet_grid, cross_attention, grad_cams
+from mcat.evaluate.stage import evaluate
 from mcat.explain.stage import explain
+from mcat.export.stage import export
 from mcat.model_names import MODEL_NAMES
 from mcat.modelfile import load_model_file, save_model_file
 from mcat.models.zoo import build
@@ -101,19 +102,24 @@ def test_cli_explains_a_video_and_refuses_what_it_cannot(zoo_files, tiny_dataset
     paths = ["--windows", str(tiny_windows[0]), "--store", str(tiny_windows[1]), "--masks", str(tiny_windows[2]),
              "--preset", "tiny"]
     onnx = tmp_path / "model.onnx"
-    from mcat.export.stage import export
-
     export(tiny_params().export, str(zoo_files["mcat"]), onnx, *tiny_windows)
-    other_T = tmp_path / "t8.pt"
+    other_T = tmp_path / "t8.pt"  # the same model, said to cut windows of 8 frames
     trained = load_model_file(zoo_files["mcat"])
-    import dataclasses
     save_model_file(other_T, trained.model, trained.model.state_dict(), class_names=trained.class_names,
                     preprocessing=dataclasses.replace(trained.preprocessing, T=8), meta={})
-    for args, expected in (([str(onnx)], "no gradients"), ([str(zoo_files["mcat"]), str(other_T)], "T: 16 vs 8"),
-                           ([str(zoo_files["mcat"]), "-S", "explain.split=nope"], "no windows for split 'nope'")):
-        refs = [a for ref in args[:2] if not ref.startswith("-") and ref != "explain.split=nope" for a in ("--model", ref)]
-        code = main(["explain", *refs, *[a for a in args if a.startswith("-S") or a.startswith("explain.")],
-                     *paths, "--out", str(tmp_path / "bad")])
+    mcat = ["--model", str(zoo_files["mcat"])]
+    for args, expected in ((["--model", str(onnx)], "no gradients"),
+                           ([*mcat, "--model", str(other_T)], "T: 16 vs 8"),
+                           ([*mcat, "-S", "explain.split=nope"], "no windows for split 'nope'"),
+                           ([*mcat, "-S", "explain.per_class=0"], "explain.per_class is 0")):
+        code = main(["explain", *args, *paths, "--out", str(tmp_path / "bad")])
         err = capsys.readouterr().err
         assert code == 1 and expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
         assert not (tmp_path / "bad").exists()
+
+
+def test_evaluate_says_why_it_drew_no_pictures(tiny_trained, tiny_windows, tmp_path):
+    params = tiny_params("explain.split=train")
+    result = evaluate(params.evaluate, tiny_trained[2] / "model.pt", *tiny_windows, tmp_path, explain=params.explain)
+    assert result.explained.startswith("explain: none (explain.split 'train' is not among evaluate.splits")
+    assert not (tmp_path / "plots/explain").exists()

@@ -158,6 +158,9 @@ def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Pat
         explained = explain_windows(explain, model, windows, store, masks, reports / "plots" / "explain")
     else:  # no pictures of an earlier evaluation beside these reports
         shutil.rmtree(reports / "plots" / "explain", ignore_errors=True)
+        if explain is not None and explain.per_class:
+            explained = (f"explain: none (explain.split '{explain.split}' is not among evaluate.splits "
+                         f"{params.splits})")
     write_text(reports / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     write_text(reports / "per_class.json", json.dumps(detail, indent=2) + "\n")
     run_id = model.meta.get("mlflow_run_id")

@@ -53,10 +53,17 @@ def load_models(model_refs: list[str], device: torch.device) -> dict[str, ModelF
     return models
 
 
+def check_per_class(params: ExplainParams) -> None:
+    if params.per_class < 1:
+        raise McatError("explain.per_class is 0: nothing to explain; set it to 1 or more (0 only turns off the "
+                        "pictures of mcat evaluate)")
+
+
 def explain(params: ExplainParams, model_refs: list[str], windows: Path, store: Path, masks: Path, out: Path, *,
             device: str = "auto") -> ExplainResult:
     """Explain ``params.per_class`` windows per class of split ``params.split`` with each model of
     ``model_refs`` (files or MLflow URIs) into ``out`` (see the module docstring)."""
+    check_per_class(params)
     models = load_models(model_refs, resolve_device(device))
     if not (Path(windows) / f"{params.split}.csv").is_file():
         available = ", ".join(sorted(p.stem for p in Path(windows).glob("*.csv"))) or "none"
@@ -65,9 +72,8 @@ def explain(params: ExplainParams, model_refs: list[str], windows: Path, store: 
     dataset = WindowDataset(windows, params.split, store, masks)
     for ref, model in zip(model_refs, models.values()):
         check_windows(model, dataset, Path(ref))
-    if not len(dataset) or params.per_class < 1:
-        raise McatError(f"nothing to explain: split '{params.split}' has {len(dataset)} windows and "
-                        f"explain.per_class is {params.per_class}")
+    if not len(dataset):
+        raise McatError(f"nothing to explain: split '{params.split}' has no window in {windows}; set explain.split")
     with atomic_dir(out) as tmp:
         explained = explain_split(params, models, dataset, tmp)
     return ExplainResult(Path(out), list(models), explained)
@@ -81,6 +87,7 @@ def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out
     from mcat.masks.segment import segment_video
     from mcat.predict.stage import classify, framing_of
 
+    check_per_class(params)
     if not Path(video).is_file():
         raise McatError(f"--video {video} does not exist")
     resolved = resolve_device(device)
@@ -88,10 +95,13 @@ def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out
     first = next(iter(models.values()))
     segmenter = make_segmenter(masks.model_copy(update={"backend": predict.mask_backend}))
     frames, person = segment_video(segmenter, Path(video), framing_of(first), masks.batch_size, with_gray=True)
-    starts, probs = classify(first, frames, person, predict.batch_size, resolved)
+    try:
+        starts, probs = classify(first, frames, person, predict.batch_size, resolved)
+    except McatError as exc:  # a video shorter than one window
+        raise McatError(f"{video}: {exc}") from None
     best = probs.argmax(axis=1)
     picks = [int(i) for c in np.unique(best)
-             for i in np.flatnonzero(best == c)[np.argsort(-probs[best == c, c])][:max(params.per_class, 1)]]
+             for i in np.flatnonzero(best == c)[np.argsort(-probs[best == c, c])][:params.per_class]]
     T, crop = first.preprocessing.T, first.preprocessing.window_crop()
     clips = np.stack([crop(np.stack([frames[starts[i]:starts[i] + T], person[starts[i]:starts[i] + T]]))
                       for i in picks])

@@ -4,9 +4,10 @@ The model takes RGB [1, S_h, S_w, 3] in [0, 1] (256×256, or 144×256 landscape,
 person probability [1, S_h, S_w, 1]; it is resized back to the frame and thresholded. Good on upright people,
 weaker lying down, and it marks every person in view (see ../shared/models/README.md).
 
-Two runtimes give the same probabilities (within 1e-4; the masks agree on every pixel of the demo's videos):
-``litert`` (Google's LiteRT, the models' own runtime, with XNNPACK: 5.2 ms a 256×256 frame on 2 cores) and
-``opencv`` (OpenCV's DNN module: 18.4 ms), for platforms without a LiteRT wheel (``bench/predict_bench.py``).
+Two runtimes give the same probabilities (within 1e-3, ``tests/masks``; the same mask IoU and timeline in
+``bench/predict_bench.py``): ``litert`` (Google's LiteRT, the models' own runtime, with XNNPACK: 173 frames/s
+of 192×144 on 2 cores in ``bench/masks_bench.py``) and ``opencv`` (OpenCV's DNN module: 48 frames/s), for
+platforms without a LiteRT wheel.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _litert(path: Path) -> Run:
         for frame in frames:
             rgb = cv2.cvtColor(cv2.resize(frame, (int(width), int(height)), interpolation=cv2.INTER_LINEAR),
                                cv2.COLOR_BGR2RGB)
-            interpreter.set_tensor(given["index"], (rgb[None] / np.float32(255.0)).astype(np.float32))
+            interpreter.set_tensor(given["index"], rgb[None] / np.float32(255.0))  # float32 [1, S_h, S_w, 3]
             interpreter.invoke()
             probability.append(interpreter.get_tensor(taken["index"])[0, ..., 0])
         return np.stack(probability)
