@@ -1,12 +1,15 @@
-"""Mask backends side by side on the same rendered frames, in one run.
+"""Mask backends and pose estimators side by side on the same rendered frames, in one run.
 
     python bench/masks_bench.py [--recordings 2] [--frames 300] [--yolo-weights yolo11n-seg.pt]
                                 [--backends selfie:litert,selfie:opencv,background,yolo]
+                                [--pose blazepose,yolo] [--yolo-pose-weights yolo11n-pose.pt]
 
-Prints frames/s of each backend (``selfie:RUNTIME``: ``masks.selfie.runtime``) and its mean IoU against the
-renderer's exact masks (demo preset), and
-YOLO batched through the backend vs a per-frame ``model(frame)`` loop. Without downloadable weights (as on
-the build machine) YOLO is built from its YAML: its speed is real, its IoU is that of an untrained model.
+Prints frames/s of each mask backend (``selfie:RUNTIME``: ``masks.selfie.runtime``) and its mean IoU against
+the renderer's exact masks (demo preset), YOLO batched through the backend vs a per-frame ``model(frame)``
+loop, and frames/s of each pose estimator (``mcat pose``; each frame cropped around its exact mask) with its
+PCK@0.05 and mean error against the renderer's exact joints, in the model's square frame. Without downloadable
+weights (as on the build machine) YOLO is built from its YAML: its speed is real, its accuracy that of an
+untrained model.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ import numpy as np
 from mcat.config import load_params
 from mcat.errors import McatError
 from mcat.masks.backends import backend_settings, make_segmenter
+from mcat.data.framing import Framing
 from mcat.masks.quality import mean_iou
+from mcat.pose.blazepose import mask_box
+from mcat.pose.quality import pose_quality
+from mcat.pose.stage import fitted, make_estimator
 from mcat.synth.stage import synth
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +62,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300, help="frames per recording")
     parser.add_argument("--yolo-weights", default="yolo11n-seg.pt")
     parser.add_argument("--backends", default="selfie:litert,selfie:opencv,background,yolo")
+    parser.add_argument("--pose", default="blazepose,yolo", help="pose estimators ('' for none)")
+    parser.add_argument("--yolo-pose-weights", default="yolo11n-pose.pt")
     args = parser.parse_args()
     params = load_params(ROOT / "params.yaml", None, [f"synth.splits.train.recordings={args.recordings}",
                                                       "synth.splits.val.recordings=0", "synth.splits.test.recordings=0"])
@@ -96,6 +105,37 @@ def main() -> None:
                 single = total / (time.perf_counter() - start)
                 print(f"yolo, per-frame model(frame) loop: {single:8.1f} frames/s   "
                       f"(batched backend / loop: {total / seconds / single:.2f}x)")
+        exact = [np.load(data / f"pose/{rid}.npy")[:len(c)] for rid, c in zip(ids, clips)]
+        for backend in filter(None, args.pose.split(",")):
+            pose_frames(params, backend, args.yolo_pose_weights, clips, truth, exact)
+
+
+def pose_frames(params, backend: str, weights: str, clips: list[np.ndarray], truth: list[np.ndarray],
+                exact: list[np.ndarray]) -> None:
+    """One pose estimator on every frame, cropped around the exact mask: frames/s, PCK and error vs exact joints."""
+    pose = params.pose.model_copy(update={"backend": backend, "blazepose": params.pose.blazepose.model_copy(update={
+        "model": str(ROOT.parent / "shared/models/mediapipe_pose_landmark_lite_with_segmentation.tflite")})})
+    note = ""
+    try:
+        estimator = make_estimator(pose.model_copy(update={"yolo": pose.yolo.model_copy(update={"weights": weights})}))
+    except McatError:
+        if backend != "yolo":
+            raise
+        note = " (untrained: built from yolo11n-pose.yaml, no weights on this machine)"
+        estimator = make_estimator(pose.model_copy(update={"yolo": pose.yolo.model_copy(
+            update={"weights": "yolo11n-pose.yaml", "confidence": 0.0})}))
+    start = time.perf_counter()
+    found = [np.stack([estimator.estimate(f, mask_box(m)) for f, m in zip(frames, masks)])
+             for frames, masks in zip(clips, truth)]
+    seconds = time.perf_counter() - start
+    h, w = clips[0].shape[1:3]
+    square = Framing(params.ingest.resolution)  # errors in the model's frame, as `mcat pose` measures them
+    rows = [pose_quality(fitted(p, square, w, h), params.pose.min_visibility, fitted(e, square, w, h))
+            for p, e in zip(found, exact)]
+    total = sum(len(c) for c in clips)
+    print(f"pose {backend:<9}{total / seconds:8.1f} frames/s   PCK@0.05 vs exact joints "
+          f"{np.mean([r['pck_vs_provided'] for r in rows]):.3f}, mean error "
+          f"{np.mean([r['error_vs_provided'] for r in rows]):.3f} of the frame{note}")
 
 
 if __name__ == "__main__":

@@ -106,6 +106,15 @@ def s3_env(monkeypatch, s3_endpoint, tmp_path) -> str:
     return s3_endpoint
 
 
+@pytest.fixture
+def ultralytics_home(monkeypatch, tmp_path) -> Path:
+    """Ultralytics offline, its settings in a private project cache (which it returns)."""
+    monkeypatch.setenv("MCAT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("YOLO_OFFLINE", "1")
+    monkeypatch.delenv("YOLO_CONFIG_DIR", raising=False)
+    return tmp_path / "cache" / "ultralytics"
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory) -> str:
     """A real ``mlflow server`` (SQLite store, served artifacts) on 127.0.0.1; yields its URL."""

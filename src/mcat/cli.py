@@ -46,10 +46,19 @@ def _masks(params: Params, args: argparse.Namespace) -> None:
           f"coverage {100 * result.coverage_mean:.1f}%, empty masks {100 * result.empty_ratio:.1f}% -> {result.out}")
 
 
+def _pose(params: Params, args: argparse.Namespace) -> None:
+    from mcat.pose.stage import estimate_pose
+
+    result = estimate_pose(params.pose, args.store, args.masks, args.out, source=params.ingest.source, cache=args.cache)
+    print(f"{params.pose.backend}: {result.recordings} recordings ({result.generated} generated); nobody found in "
+          f"{100 * result.empty_ratio:.1f}% of frames, {100 * result.missing_joints:.1f}% of joints missing in the "
+          f"others -> {result.out} (quality.csv)")
+
+
 def _validate(params: Params, args: argparse.Namespace) -> None:
     from mcat.validate.stage import validate
 
-    result = validate(params.quality, args.store, args.masks, args.reports)
+    result = validate(params.quality, args.store, args.masks, args.reports, args.pose)
     for failure in result.failures:
         print(f"warning: {failure.line()}")
     print(f"data-quality gate passed for {result.recordings} recordings; report: {result.reports}/report.html (GX Data Docs: {result.reports}/docs/index.html)")
@@ -220,7 +229,7 @@ def _show_params(params: Params, args: argparse.Namespace) -> None:
 
 
 # The stages in pipeline order with the output that shows each has run (the DVC layout, as in dvc.yaml).
-STAGES = (("synth", "data/synthetic"), ("ingest", "data/ingested"), ("masks", "data/masks"),
+STAGES = (("synth", "data/synthetic"), ("ingest", "data/ingested"), ("masks", "data/masks"), ("pose", "data/pose"),
           ("validate", "reports/validation"), ("windows", "data/windows"), ("train", "models/model.pt"),
           ("evaluate", "reports/metrics.json"), ("speedtest", "reports/speed/curve.json"),
           ("register", "reports/registered.json"))
@@ -234,6 +243,7 @@ EXAMPLES = {
     "synth": "mcat synth\n  mcat synth --preset tiny --out /tmp/tiny -S synth.camera.portrait=0.5",
     "ingest": "mcat ingest\n  mcat ingest -S ingest.source=s3://bucket/workouts -S ingest.resolution=112",
     "masks": "mcat masks\n  mcat masks -S masks.backend=selfie",
+    "pose": "mcat pose\n  mcat pose -S pose.backend=blazepose",
     "validate": "mcat validate\n  mcat validate -S quality.empty_ratio_max=0.1",
     "windows": "mcat windows\n  mcat windows -S windows.stride=4 -S windows.crop=person",
     "train": "mcat train\n  mcat train -S train.model=transformer -S train.augment.tempo=[0.8,3.0]\n"
@@ -310,10 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, default=Path("data/ingested"))
     p.add_argument("--out", type=Path, default=Path("data/masks"))
     p.add_argument("--cache", type=Path, help="local mirror for s3:// sources (as for ingest)")
+    p = stage("pose", _pose, "pose keypoints per recording (the joints of mcat.pose.joints) and their quality")
+    p.add_argument("--store", type=Path, default=Path("data/ingested"))
+    p.add_argument("--masks", type=Path, default=Path("data/masks"))
+    p.add_argument("--out", type=Path, default=Path("data/pose"))
+    p.add_argument("--cache", type=Path, help="local mirror for s3:// sources (as for ingest)")
     p = stage("validate", _validate, "the data-quality gate (Great Expectations): exit 1 on a failed check")
     p.add_argument("--store", type=Path, default=Path("data/ingested"))
     p.add_argument("--masks", type=Path, default=Path("data/masks"))
     p.add_argument("--reports", type=Path, default=Path("reports/validation"))
+    p.add_argument("--pose", type=Path, help="the keypoints of `mcat pose` (data/pose), gated too")
     p = stage("windows", _windows, "index sliding windows (T, stride) per split")
     p.add_argument("--store", type=Path, default=Path("data/ingested"))
     p.add_argument("--masks", type=Path, default=Path("data/masks"))
@@ -386,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image", help="compile: the data stages' image (infra/docker/Dockerfile.cpu; a unique tag or "
                    "a digest: Kubeflow's cache keys on it)")
     p.add_argument("--train-image", help="compile: the training step's image (infra/docker/Dockerfile.cuda)")
+    p.add_argument("--train-nodes", type=int, default=1, help="compile: train on this many nodes as a Kubeflow "
+                   "Trainer TrainJob (needs --staging); 1: in one pod")
+    p.add_argument("--staging", help="compile with --train-nodes: s3://BUCKET/PREFIX the TrainJob's inputs and model "
+                   "pass through")
     p.add_argument("--secret", default="mcat-env", help="Kubernetes secret with MLflow/S3 env vars ('' for none)")
     p.add_argument("--host", help="submit: the Kubeflow Pipelines API URL")
     p.add_argument("--experiment", default="mcat", help="submit: the Kubeflow experiment")

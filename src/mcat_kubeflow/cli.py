@@ -16,9 +16,11 @@ def run_pipeline_command(params: Params, args: argparse.Namespace) -> None:
         data_image, train_image = args.image or data_image, args.train_image or train_image
         for problem in run.cluster_problems(params):
             print(f"mcat pipeline: warning: {problem}", file=sys.stderr)
-        out = run.compile_pipeline(params, args.package, data_image, args.secret or None, train_image)
-        print(f"compiled the mcat-training pipeline (images {data_image}, training {train_image}) -> {out}; "
-              f"submit it with: mcat pipeline submit --host URL")
+        out = run.compile_pipeline(params, args.package, data_image, args.secret or None, train_image,
+                                   args.train_nodes, args.staging)
+        where = f"a TrainJob on {args.train_nodes} nodes" if args.train_nodes > 1 else "one pod"
+        print(f"compiled the mcat-training pipeline (images {data_image}, training {train_image} in {where}) -> "
+              f"{out}; submit it with: mcat pipeline submit --host URL")
     elif args.action == "submit":
         if not args.host:
             raise McatError("submit needs --host: the Kubeflow Pipelines API URL (e.g. http://localhost:8080)")

@@ -21,16 +21,26 @@ def pipeline_arguments(params: Params, overrides: dict | None = None) -> dict:
 
 
 def compile_pipeline(params: Params, out: Path, image: str, secret: str | None = "mcat-env",
-                     train_image: str | None = None) -> Path:
+                     train_image: str | None = None, train_nodes: int = 1, staging: str | None = None) -> Path:
     """Write the pipeline IR YAML to ``out``; ``image`` runs the data stages, ``train_image`` (default: ``image``)
-    the training step. Use unique tags or digests: Kubeflow's cache keys on the strings."""
+    the training step. Use unique tags or digests: Kubeflow's cache keys on the strings. ``train_nodes`` > 1
+    trains as a Kubeflow Trainer TrainJob whose inputs and model pass through ``staging`` (``s3://``)."""
     from kfp import compiler
 
     from mcat_kubeflow.dag import make_pipeline
 
+    if train_nodes < 1:
+        raise McatError(f"--train-nodes {train_nodes}: give 1 or more nodes")
+    arguments = pipeline_arguments(params)
+    if train_nodes > 1:
+        if not (staging or "").startswith("s3://"):
+            raise McatError(f"--train-nodes {train_nodes} needs --staging s3://BUCKET/PREFIX: the nodes fetch their "
+                            "inputs and node 0 returns the model through S3 (got "
+                            f"{staging or 'none'})")
+        arguments["train_staging"] = staging
     with atomic_file(Path(out)) as tmp:
-        compiler.Compiler().compile(make_pipeline(image, secret, train_image), str(tmp),
-                                    pipeline_parameters=pipeline_arguments(params))
+        compiler.Compiler().compile(make_pipeline(image, secret, train_image, train_nodes), str(tmp),
+                                    pipeline_parameters=arguments)
     return Path(out)
 
 

@@ -40,7 +40,7 @@ def test_store_holds_luminance_frames_labels_and_masks(tiny_store, tiny_dataset,
 def test_index_and_meta(tiny_store):
     store = Store(tiny_store[0])
     meta = json.loads((store.root / "train_000" / "meta.json").read_text())
-    assert set(meta["sha256"]) == {"video", "labels", "masks"}
+    assert set(meta["sha256"]) == {"video", "labels", "masks", "pose"}
     assert meta["fps"] == 30 and meta["trimmed_frames"] == 0
     assert [r.split for r in store.recordings] == ["train", "train", "val", "test"]
 

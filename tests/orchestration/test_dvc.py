@@ -47,7 +47,8 @@ def project(tmp_path_factory, mlflow_server):
 def test_repro_runs_every_stage_then_is_a_no_op(project):
     repo, env = project
     out = sh(repo, "dvc", "repro", env=env)
-    for stage in ("synth", "ingest", "masks", "validate", "windows", "train", "evaluate", "speedtest", "register"):
+    for stage in ("synth", "ingest", "masks", "pose", "validate", "windows", "train", "evaluate", "speedtest",
+                  "register"):
         assert f"Running stage '{stage}'" in out
     metrics = json.loads((repo / "reports/metrics.json").read_text())
     assert {"val", "test", "speed_shift", "data_digest"} <= set(metrics)

@@ -13,7 +13,7 @@ SRC = ROOT / "src"
 
 #: dvc stage → the library module its ``mcat`` sub-command calls
 ENTRY_POINTS = {"synth": "mcat.synth.stage", "ingest": "mcat.ingest.stage", "masks": "mcat.masks.stage",
-                "validate": "mcat.validate.stage", "windows": "mcat.windows.stage", "train": "mcat.train.stage",
+                "pose": "mcat.pose.stage", "validate": "mcat.validate.stage", "windows": "mcat.windows.stage", "train": "mcat.train.stage",
                 "evaluate": "mcat.evaluate.stage", "speedtest": "mcat.speedtest.stage",
                 "register": "mcat.registry.stage"}
 

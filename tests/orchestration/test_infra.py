@@ -33,7 +33,8 @@ def test_images_install_the_locked_versions():
     for name in ("Dockerfile.cpu", "Dockerfile.cuda"):
         text = (INFRA / "docker" / name).read_text()
         assert f"torch=={locked('torch')} torchvision=={locked('torchvision')}" in text
-        assert "pip install -c constraints.txt ." in text and "ARG YOLO_WEIGHTS" in text
+        assert "pip install -c constraints.txt -r /tmp/requirements.txt" in text and "ARG YOLO_WEIGHTS" in text
+        assert "pip install --no-deps -c constraints.txt ." in text  # mcat itself, after its dependencies' layer
     assert f"mlflow[auth]=={locked('mlflow')}" in (INFRA / "docker" / "Dockerfile.mlflow").read_text()
 
 

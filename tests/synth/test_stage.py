@@ -59,7 +59,7 @@ def test_same_seed_same_dataset_whatever_the_workers_other_seed_other_dataset(tm
     b = synth(params.synth, tmp_path / "b", workers=2).out
     c = synth(params.synth.model_copy(update={"seed": 7}), tmp_path / "c").out
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.name != "synth.json")
-    assert len(files) == 3 + 3 * 2
+    assert len(files) == 3 + 4 * 2  # per recording: video, labels, masks, pose
     for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     # The session dataset's first recording used the same seed and split: identical too.

@@ -158,16 +158,21 @@ class BackgroundParams(Strict):
     min_area: float = Field(ge=0, lt=1, description="drop blobs smaller than this share of the frame")
 
 
-class YoloParams(Strict):
+class YoloBase(Strict):
+    """What every YOLO use shares (:mod:`mcat.yolo`)."""
+
     weights: str = Field(min_length=1, description="a .pt path or an ultralytics name (downloaded when online); "
                          "a .yaml builds an untrained model (tests)")
     confidence: float = Field(ge=0, le=1)
     imgsz: int = Field(ge=32, le=2048)
+    device: Literal["auto", "cpu", "cuda"]
+
+
+class YoloParams(YoloBase):
     instance: Literal["largest", "track", "union"] = Field(
         description="largest: the biggest person; track: the person overlapping the previous mask most "
         "(largest when there is none); union: every person")
     max_persons: int = Field(ge=1, description="most confident person instances kept per frame for the rule")
-    device: Literal["auto", "cpu", "cuda"]
     half: bool = Field(description="fp16 inference on CUDA")
 
 
@@ -178,6 +183,9 @@ class QualityParams(Strict):
     coverage_max: float = Field(ge=0, le=1)
     empty_ratio_max: float = Field(ge=0, le=1)
     flicker_max: float = Field(ge=0, le=1)
+    pose_empty_ratio_max: float = Field(ge=0, le=1, description="frames where the pose source finds nobody")
+    missing_joints_max: float = Field(ge=0, le=1, description="joints not seen in the other frames (a warning)")
+    jitter_max: float = Field(ge=0, description="mean second difference of a joint, in frame units (a warning)")
 
     @model_validator(mode="after")
     def _coverage_range(self) -> "QualityParams":
@@ -196,6 +204,25 @@ class MasksParams(Strict):
     selfie: SelfieParams
     background: BackgroundParams
     yolo: YoloParams
+
+
+class BlazePoseParams(Strict):
+    model: str = Field(min_length=1, description="MediaPipe BlazePose landmark .tflite file (pose_landmark_lite)")
+    min_presence: float = Field(ge=0, le=1, description="the model's person score below which a frame has no pose")
+    crop_scale: float = Field(ge=1, le=3, description="the crop's side: the person mask box's longer side times this")
+
+
+class YoloPoseParams(YoloBase):
+    """YOLO-pose weights (COCO keypoints); the person is chosen by the mask's box."""
+
+
+class PoseParams(Strict):
+    """Pose keypoints per frame (``mcat pose``), the layout of :mod:`mcat.pose.joints`."""
+
+    backend: Literal["provided", "blazepose", "yolo"]
+    min_visibility: float = Field(ge=0, le=1, description="a joint with a lower visibility counts as missing")
+    blazepose: BlazePoseParams
+    yolo: YoloPoseParams
 
 
 class WindowsParams(Strict):

@@ -8,7 +8,7 @@ import json
 from pydantic import BaseModel
 
 from mcat.config.base import Strict
-from mcat.config.data import IngestParams, MasksParams, QualityParams, SynthParams, WindowsParams
+from mcat.config.data import IngestParams, MasksParams, PoseParams, QualityParams, SynthParams, WindowsParams
 from mcat.config.model import EvaluateParams, ExperimentsParams, SpeedtestParams, TrainParams
 from mcat.config.operations import ExplainParams, ExportParams, MlflowParams, PredictParams, RegistryParams
 
@@ -17,6 +17,7 @@ class Params(Strict):
     synth: SynthParams
     ingest: IngestParams
     masks: MasksParams
+    pose: PoseParams
     quality: QualityParams
     windows: WindowsParams
     train: TrainParams

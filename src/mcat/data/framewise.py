@@ -1,11 +1,13 @@
-"""The ``framewise`` layout: ``manifest.csv``, ``classes.csv``, videos, per-frame label CSVs, optional masks.
+"""The ``framewise`` layout: ``manifest.csv``, ``classes.csv``, videos, per-frame label CSVs, optional masks
+and keypoints.
 
 ::
 
-    manifest.csv   recording_id, video, labels, split, domain, subject[, masks]   (paths relative to the root)
+    manifest.csv   recording_id, video, labels, split, domain, subject[, masks][, pose]   (paths relative to the root)
     classes.csv    id, name          (ids 0..C-1; 0 is background / non_activity)
     <labels>.csv   frame, label      (one row per video frame, frames 0, 1, 2, ...)
     <masks>        .npz / .npy [N, h, w], a video, or a folder of PNGs (non-zero = person)
+    <pose>         .npy float32 [N, K, 3] per video frame (layout: mcat.pose.joints), read by `mcat pose`
 """
 
 from __future__ import annotations
@@ -100,8 +102,9 @@ def read_framewise(root: Path) -> SourceDataset:
             if not row[column]:
                 raise McatError(f"{where}: column '{column}' is empty for recording {rid}")
         files = {"video": root / row["video"], "labels": root / row["labels"]}
-        if row.get("masks"):
-            files["masks"] = root / row["masks"]
+        for optional in ("masks", "pose"):
+            if row.get(optional):
+                files[optional] = root / row[optional]
         for kind, path in files.items():
             if not path.exists():
                 raise McatError(f"recording {rid}: {kind} file {path} does not exist (from {where})")

@@ -46,3 +46,25 @@ class Framing:
     def clock_frames(self, n_source: int, source_fps: float) -> int:
         """How many clock frames a video of ``n_source`` frames gives."""
         return len(self.positions(n_source, source_fps))
+
+    def placement(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """Where a ``width``×``height`` picture lands in the R×R square: (its fitted width, height, left, top)
+        in pixels."""
+        r = self.resolution
+        if self.fit == "stretch":
+            return r, r, 0, 0
+        scale = r / max(height, width)
+        nw, nh = max(1, round(width * scale)), max(1, round(height * scale))
+        return nw, nh, (r - nw) // 2, (r - nh) // 2
+
+    def fit_points(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Points float [..., 2] as x, y in ``[0, 1]`` of a ``width``×``height`` picture → x, y in ``[0, 1]`` of the
+        fitted R×R square (the frames the model sees)."""
+        nw, nh, left, top = self.placement(width, height)
+        return (points * np.array([nw, nh], np.float32) + np.array([left, top], np.float32)) / self.resolution
+
+
+    def unfit_points(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
+        """The inverse of :meth:`fit_points`: x, y in ``[0, 1]`` of the R×R square → of the picture."""
+        nw, nh, left, top = self.placement(width, height)
+        return (points * self.resolution - np.array([left, top], np.float32)) / np.array([nw, nh], np.float32)

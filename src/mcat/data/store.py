@@ -15,18 +15,26 @@ The mask store (written by ``mcat masks``)::
     <root>/<id>.json           the stamp: what the masks were made from
     <root>/quality.csv         one row per recording (see :mod:`mcat.masks.quality`)
     <root>/overlays/<id>.png   a few frames with their masks
+
+The pose store (written by ``mcat pose``)::
+
+    <root>/<id>.npy            float32 [N, K, 3] keypoints aligned with the frame store's frames: x, y in [0, 1]
+                               of the R×R frame, visibility (layout: :mod:`mcat.pose.joints`)
+    <root>/<id>.json           the stamp: what the keypoints were made from
+    <root>/quality.csv         one row per recording (see :mod:`mcat.pose.quality`)
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mcat.atomic import write_csv
-from mcat.data.arrays import open_array
+from mcat.atomic import atomic_dir, atomic_file, write_csv
+from mcat.data.arrays import array_problem, open_array
 from mcat.data.framewise import read_classes, read_csv
 from mcat.data.framing import Framing
 from mcat.errors import McatError
@@ -70,6 +78,15 @@ class Store:
             raise McatError(f"{index} lists no recordings: the dataset is empty")
         self._n_frames = {r.recording_id: r.n_frames for r in self.recordings}
 
+    def chosen(self, recordings: list[str] | None) -> list[StoredRecording]:
+        """The store's recordings, or only ``recordings`` (one shard of a fanned-out stage), in store order."""
+        if recordings is None:
+            return self.recordings
+        unknown = sorted(set(recordings) - {r.recording_id for r in self.recordings})
+        if unknown:
+            raise McatError(f"recordings {', '.join(unknown)} are not in the store {self.root}")
+        return [r for r in self.recordings if r.recording_id in set(recordings)]
+
     @staticmethod
     def index_files(root: Path) -> list[Path]:
         """The small files that change whenever any recording's pixels or labels do (for data digests)."""
@@ -102,8 +119,16 @@ class Store:
         return open_array(path, np.uint8, self.frames(rid).shape, REINGEST) if path.is_file() else None
 
 
-class MaskStore:
-    """The person masks at ``root``, one array per recording of a frame store."""
+def backend_recipe(section) -> dict:
+    """What decides a per-recording array of ``section`` (the masks' or the keypoints' params): its backend and
+    that backend's settings (none for ``provided``); batch sizes, overlays and thresholds of reports do not."""
+    if section.backend == "provided":
+        return {"backend": "provided"}
+    return {"backend": section.backend, section.backend: getattr(section, section.backend).model_dump(mode="json")}
+
+
+class _PerRecording:
+    """One array per recording of a frame store at ``root``, each with its stamp, and one quality table."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -114,9 +139,6 @@ class MaskStore:
     def stamp_path(self, rid: str) -> Path:
         return self.root / f"{rid}.json"
 
-    def overlay_path(self, rid: str) -> Path:
-        return self.root / "overlays" / f"{rid}.png"
-
     @property
     def quality_path(self) -> Path:
         return self.root / QUALITY
@@ -125,6 +147,37 @@ class MaskStore:
     def stamp_files(root: Path) -> list[Path]:
         """Every recording's stamp (for data digests)."""
         return sorted(Path(root).glob("*.json"))
+
+    def is_current(self, rid: str, stamp: dict, dtype: type, shape: tuple[int, ...]) -> bool:
+        """Whether ``rid``'s array was made from ``stamp`` (what it depends on) and is intact."""
+        try:
+            made_from = json.loads(self.stamp_path(rid).read_text())
+        except (OSError, ValueError):
+            return False
+        return made_from == stamp and array_problem(self.path(rid), dtype, shape) is None
+
+    def write(self, rid: str, array: np.ndarray, stamp: dict) -> None:
+        """``rid``'s array, then its stamp (each all or nothing: a crash between leaves a stale stamp, redone)."""
+        with atomic_file(self.path(rid)) as tmp:
+            np.save(tmp, array)
+        with atomic_file(self.stamp_path(rid)) as tmp:
+            tmp.write_text(json.dumps(stamp, indent=1))
+
+
+class PoseStore(_PerRecording):
+    """The pose keypoints at ``root``."""
+
+    def pose(self, rid: str, n_frames: int | None, joints: int) -> np.ndarray:
+        """float32 [N, K, 3], memory-mapped; a :class:`McatError` when missing, damaged or not of that shape."""
+        return open_array(self.path(rid), np.float32, (n_frames, joints, 3), "run `mcat pose` again (it rebuilds "
+                          "damaged keypoints)")
+
+
+class MaskStore(_PerRecording):
+    """The person masks at ``root``."""
+
+    def overlay_path(self, rid: str) -> Path:
+        return self.root / "overlays" / f"{rid}.png"
 
     def backend(self) -> str:
         """The mask backend the recordings' masks were made with (from their stamps)."""
@@ -143,3 +196,20 @@ class MaskStore:
         """uint8 {0,1} [N, R, R], memory-mapped; a :class:`McatError` when missing, damaged or not of ``shape``
         (the recording's frames' shape)."""
         return open_array(self.path(rid), np.uint8, shape, REMASK)
+
+
+def gather_per_recording(parts: list[Path], out: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """One per-recording folder (masks or keypoints) at ``out`` from the shards' folders: their files side by side
+    and one quality table of ``columns`` (rows in recording order, which it returns)."""
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        rows = []
+        for part in map(Path, parts):
+            for path in part.rglob("*"):
+                if path.is_file() and path.name != QUALITY:
+                    (tmp / path.relative_to(part)).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, tmp / path.relative_to(part))
+            rows += read_csv(part / QUALITY, columns, "quality table")
+        rows.sort(key=lambda r: r["recording_id"])
+        write_csv(tmp / QUALITY, list(columns), ([row[c] for c in columns] for row in rows))
+    return rows

@@ -118,13 +118,10 @@ def _fit(image: np.ndarray, framing: Framing, interpolation: int) -> np.ndarray:
     """[H, W] → [R, R] as ``framing.fit`` says: ``pad`` scales the longer side to R and centres the picture
     between zero bars, ``stretch`` squashes it."""
     r = framing.resolution
-    if framing.fit == "stretch":
+    nw, nh, x, y = framing.placement(image.shape[1], image.shape[0])
+    if (nw, nh) == (r, r):
         return cv2.resize(image, (r, r), interpolation=interpolation)
-    h, w = image.shape[:2]
-    scale = r / max(h, w)
-    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     out = np.zeros((r, r), image.dtype)
-    x, y = (r - nw) // 2, (r - nh) // 2
     out[y:y + nh, x:x + nw] = cv2.resize(image, (nw, nh), interpolation=interpolation)
     return out
 

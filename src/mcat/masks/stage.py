@@ -10,21 +10,17 @@ recording and continues with the next.
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from mcat.atomic import atomic_dir, atomic_file, exclusive, write_csv
+from mcat.atomic import exclusive, write_csv
 from mcat.config import MasksParams
-from mcat.data.framewise import read_csv
-from mcat.data.arrays import array_problem
 from mcat.data.sources import materialize
 from mcat.data.digest import file_sha256
-from mcat.data.store import QUALITY, MaskStore, Store
+from mcat.data.store import MaskStore, Store, backend_recipe, gather_per_recording
 from mcat.errors import McatError
 from mcat.masks.backends import make_segmenter
 from mcat.masks.overlay import overlay_png
@@ -41,13 +37,6 @@ class MasksResult:
     empty_ratio: float
 
 
-def recipe(params: MasksParams) -> dict:
-    """The params that decide the masks (not batch size or overlays)."""
-    if params.backend == "provided":
-        return {"backend": "provided"}
-    return {"backend": params.backend, params.backend: getattr(params, params.backend).model_dump(mode="json")}
-
-
 def generate_masks(params: MasksParams, store_dir: Path, out: Path, *, source: str, cache: Path | None = None,
                    recordings: list[str] | None = None) -> MasksResult:
     """Write masks for every recording of the store at ``store_dir`` (or only ``recordings``, one shard of a
@@ -55,22 +44,16 @@ def generate_masks(params: MasksParams, store_dir: Path, out: Path, *, source: s
     videos of the dataset at ``source`` (``ingest.source``: a path or ``s3://``, mirrored into ``cache``)."""
     with exclusive(out, "mcat masks"):
         store, out = Store(store_dir), Path(out)
-        selected = store.recordings
-        if recordings is not None:
-            unknown = sorted(set(recordings) - {r.recording_id for r in selected})
-            if unknown:
-                raise McatError(f"recordings {', '.join(unknown)} are not in the store {store_dir}")
-            selected = [r for r in selected if r.recording_id in set(recordings)]
+        selected = store.chosen(recordings)
         out.mkdir(parents=True, exist_ok=True)
         masks_out = MaskStore(out)
         segmenter, root = None, None
         rows, generated = [], 0
         for rec in tqdm(selected, desc=f"masks ({params.backend})", unit="rec", disable=None):
             rid = rec.recording_id
-            stamp = {**recipe(params), "ingest_meta_sha256": file_sha256(store.meta_path(rid))}
-            target, stamp_file = masks_out.path(rid), masks_out.stamp_path(rid)
+            stamp = {**backend_recipe(params), "ingest_meta_sha256": file_sha256(store.meta_path(rid))}
             provided, frames = store.provided_masks(rid), store.frames(rid)
-            if _stamp(stamp_file) == stamp and array_problem(target, np.uint8, frames.shape) is None:
+            if masks_out.is_current(rid, stamp, np.uint8, frames.shape):
                 masks = masks_out.masks(rid, frames.shape)
             else:
                 if params.backend == "provided":
@@ -84,24 +67,13 @@ def generate_masks(params: MasksParams, store_dir: Path, out: Path, *, source: s
                     video = root / store.meta(rid)["files"]["video"]
                     _, masks = segment_video(segmenter, video, store.framing(rid), params.batch_size, n_frames=rec.n_frames,
                                              expected_from="ingested (the file changed since `mcat ingest`: run it again)")
-                with atomic_file(target) as tmp:
-                    np.save(tmp, masks)
-                with atomic_file(stamp_file) as tmp:
-                    tmp.write_text(json.dumps(stamp, indent=1))
+                masks_out.write(rid, masks, stamp)
                 generated += 1
             if params.overlay_frames:
                 overlay_png(frames, masks, params.overlay_frames, masks_out.overlay_path(rid))
             rows.append({"recording_id": rid, **mask_quality(masks, provided)})
         write_csv(masks_out.quality_path, QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
         return _result(out, rows, generated)
-
-
-def _stamp(path: Path) -> dict | None:
-    """The stamp at ``path``; None when missing or unreadable (the masks are then made again)."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def _result(out: Path, rows: list[dict], generated: int) -> MasksResult:
@@ -120,15 +92,4 @@ def shard_recordings(store_dir: Path, shards: int) -> list[list[str]]:
 def gather_masks(parts: list[Path], out: Path) -> MasksResult:
     """One masks folder from the shards' folders: their per-recording files side by side and one quality.csv
     (rows in recording order)."""
-    out = Path(out)
-    with atomic_dir(out) as tmp:
-        rows = []
-        for part in map(Path, parts):
-            for path in part.rglob("*"):
-                if path.is_file() and path.name != QUALITY:
-                    (tmp / path.relative_to(part)).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(path, tmp / path.relative_to(part))
-            rows += read_csv(MaskStore(part).quality_path, tuple(QUALITY_COLUMNS), "masks quality table")
-        rows.sort(key=lambda r: r["recording_id"])
-        write_csv(MaskStore(tmp).quality_path, QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
-    return _result(out, rows, 0)
+    return _result(Path(out), gather_per_recording(parts, out, QUALITY_COLUMNS), 0)

@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 
 from mcat.config import SynthParams
-from mcat.synth.body import KEY, N_MATERIALS, Proportions, body_parts, joints, on_the_ground
+from mcat.pose.joints import JOINTS as POSE_JOINTS
+from mcat.synth.body import J, KEY, N_MATERIALS, Proportions, body_parts, joints, on_the_ground
 from mcat.synth.camera import Shot, View, frame_shape, plan_shots, to_world
 from mcat.synth.motion import Motion
 from mcat.synth.scene import Distractor, Layer, Lighting, ProgressBar, caption, clothing, logo, occluder, place
@@ -43,12 +44,14 @@ class Take:
 class Film:
     """Everything needed to draw one recording's frames: the body's parts as projected in every frame (ends
     in fixed-point pixels [N, P, 4], widths in pixels [N, P], drawing order far to near [N, P]) and their
-    part-id values [P][shade], the takes, and the recording-wide look (clothing, overlays, lighting)."""
+    part-id values [P][shade], the takes, and the recording-wide look (clothing, overlays, lighting); and the
+    exact joints of :data:`mcat.pose.joints.JOINTS` as projected, in pixels float32 [N, K, 2]."""
 
     orientation: str
     width: int
     height: int
     fps: float
+    joints: np.ndarray
     ends: np.ndarray
     widths: np.ndarray
     order: np.ndarray
@@ -97,6 +100,7 @@ class Film:
                     if rng.random() < params.overlays else None)
         return Film(
             orientation=orientation, width=w, height=h, fps=params.fps,
+            joints=pixels[:, [J[name] for name in POSE_JOINTS]].astype(np.float32),
             ends=np.concatenate([fixed[:, a], fixed[:, b]], axis=-1), widths=radius * (scale[:, a] + scale[:, b]),
             order=np.argsort(-(depth[:, a] + depth[:, b]), axis=1, kind="stable"),
             values=[[part_id(p.material, shade) for shade in range(len(SHADE_WIDTHS))] for p in parts],
@@ -145,6 +149,18 @@ class Film:
         if self.progress:
             self.progress.apply(img, mask, (i + 1) / len(self.take_of_frame))
         return self.lighting.apply(img, t, rng, previous), mask
+
+    def pose(self, masks: np.ndarray) -> np.ndarray:
+        """The exact keypoints float32 [N, K, 3] (layout of :mod:`mcat.pose.joints`) given the visible person masks
+        uint8 [N, h, w]: a joint is visible where it is in the frame and the person is seen there."""
+        size = np.array([self.width, self.height], np.float32)
+        pixel = np.floor(self.joints).astype(np.int64)
+        inside = ((pixel >= 0) & (pixel < size.astype(np.int64))).all(axis=-1)
+        frame = np.arange(len(masks))[:, None]
+        seen = masks[frame, pixel[..., 1].clip(0, self.height - 1), pixel[..., 0].clip(0, self.width - 1)] > 0
+        visible = (inside & seen)[..., None]
+        return np.where(visible, np.concatenate([self.joints / size, np.ones_like(self.joints[..., :1])], axis=-1),
+                        np.float32(0)).astype(np.float32)
 
     def set_rows(self, motion: Motion) -> list[dict]:
         """One row per set: the exercise and variant, and every choice of camera and look made for it."""

@@ -2,11 +2,12 @@
 
 Output (written under a temporary name, then renamed into place)::
 
-    <out>/manifest.csv        recording_id, video, labels, masks, split, domain, subject
+    <out>/manifest.csv        recording_id, video, labels, masks, pose, split, domain, subject
     <out>/classes.csv         id, name (0 = non_activity)
     <out>/videos/<id>.mp4     BGR video, mp4v
     <out>/labels/<id>.csv     frame, label (one row per frame)
     <out>/masks/<id>.npz      masks: uint8 {0,1} [N, height, width], the exact silhouettes
+    <out>/pose/<id>.npy       float32 [N, K, 3], the exact joints as projected (layout: mcat.pose.joints)
     <out>/sets.csv            one row per set: recording_id, exercise, variant, and how it was filmed (camera
                               angles, distance, framing, frame shape, place, occluder, overlays, blur)
     <out>/synth.json          the params, class shares per split, KL(train‖test), rep durations
@@ -56,7 +57,7 @@ def plan_sets(params: SynthParams, split_index: int, n_recordings: int) -> list[
 
 def render_recording(motion: Motion, film: Film, video: Path, rng: np.random.Generator) -> np.ndarray:
     """Write ``motion`` as filmed by ``film`` to ``video`` and return the exact visible masks uint8 {0,1}
-    [N, h, w]."""
+    [N, h, w] (the exact keypoints: ``film.pose(masks)``)."""
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), film.fps, (film.width, film.height))
     if not writer.isOpened():
         raise McatError(f"OpenCV cannot write mp4 video to {video}: install opencv-python-headless with FFmpeg")
@@ -98,9 +99,10 @@ def _render_job(job: _Job, params: SynthParams, tmp: Path) -> tuple[dict, list[d
     motion, film, rng = plan_recording(params, job.split_index, job.index, job.sets, job.domain)
     masks = render_recording(motion, film, tmp / "videos" / f"{rid}.mp4", rng)
     np.savez_compressed(tmp / "masks" / f"{rid}.npz", masks=masks)
+    np.save(tmp / "pose" / f"{rid}.npy", film.pose(masks))
     _write_labels(tmp / "labels" / f"{rid}.csv", motion.labels)
     row = {"recording_id": rid, "video": f"videos/{rid}.mp4", "labels": f"labels/{rid}.csv",
-           "masks": f"masks/{rid}.npz", "split": job.split, "domain": job.domain, "subject": f"s{job.subject:03d}"}
+           "masks": f"masks/{rid}.npz", "pose": f"pose/{rid}.npy", "split": job.split, "domain": job.domain, "subject": f"s{job.subject:03d}"}
     sets = [{"recording_id": rid, **r} for r in film.set_rows(motion)]
     return row, sets, class_counts(motion.labels, len(names)), motion.rep_seconds
 
@@ -123,7 +125,7 @@ def synth(params: SynthParams, out: Path, workers: int = 1) -> SynthResult:
     rep_seconds: dict[str, list[float]] = {domain: [] for domain in params.domains}
     rows, set_rows = [], []
     with atomic_dir(out) as tmp:
-        for sub in ("videos", "labels", "masks"):
+        for sub in ("videos", "labels", "masks", "pose"):
             (tmp / sub).mkdir()
         with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
             render = partial(_render_job, params=params, tmp=tmp)

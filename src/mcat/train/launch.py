@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from mcat.errors import McatError
@@ -33,23 +34,40 @@ def without_nproc(argv: list[str]) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Nodes:
+    """Where this machine stands among ``count`` machines that train together (torchrun's static rendezvous:
+    node 0 hosts it at ``master_addr:master_port``)."""
+
+    count: int
+    rank: int
+    master_addr: str
+    master_port: int
+
+    def torchrun_args(self) -> list[str]:
+        return [f"--nnodes={self.count}", f"--node-rank={self.rank}", f"--master-addr={self.master_addr}",
+                f"--master-port={self.master_port}"]
+
+
 def train_in_processes(params_json: str, nproc: int, windows: Path, store: Path, masks: Path, out: Path, *,
-                       track: bool) -> Path:
-    """``mcat train`` of validated params (their JSON) in ``nproc`` processes (the Kubeflow train pod with N GPUs);
-    returns the model file."""
+                       track: bool, nodes: Nodes | None = None) -> Path:
+    """``mcat train`` of validated params (their JSON) in ``nproc`` processes on this machine (the Kubeflow train
+    pod with N GPUs), or on each of ``nodes`` (a Kubeflow Trainer TrainJob); returns the model file."""
     with tempfile.TemporaryDirectory(prefix="mcat-params-") as folder:
         params_file = Path(folder) / "params.yaml"  # JSON is YAML
         params_file.write_text(params_json)
         run_torchrun(nproc, ["train", "--params", str(params_file), "--windows", str(windows), "--store", str(store),
-                             "--masks", str(masks), "--out", str(out), *([] if track else ["--no-track"])])
+                             "--masks", str(masks), "--out", str(out), *([] if track else ["--no-track"])], nodes)
     return Path(out) / "model.pt"
 
 
-def run_torchrun(nproc: int, argv: list[str]) -> None:
-    """Run ``mcat <argv>`` in ``nproc`` processes; a :class:`McatError` when any of them fails."""
+def run_torchrun(nproc: int, argv: list[str], nodes: Nodes | None = None) -> None:
+    """Run ``mcat <argv>`` in ``nproc`` processes here (with ``nodes``: here and on the other nodes); a
+    :class:`McatError` when any of them fails."""
     threads = max(1, (os.cpu_count() or 1) // nproc)
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(threads))}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+    rendezvous = nodes.torchrun_args() if nodes else ["--standalone"]
+    command = [sys.executable, "-m", "torch.distributed.run", *rendezvous, f"--nproc-per-node={nproc}",
                "-m", "mcat.cli", *without_nproc(argv)]
     with tempfile.NamedTemporaryFile("w", prefix="mcat-torchrun-", suffix=".log", delete=False) as log:
         proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, bufsize=1)

@@ -2,8 +2,9 @@
 Data Docs under ``reports/validation/``, and one line per failed critical expectation.
 
 Critical (the stage fails): mean coverage inside [coverage_min, coverage_max], empty-mask ratio ≤
-empty_ratio_max, frames = labels = masks per recording, labels inside the class ids, no missing value.
-Warning only: temporal flicker ≤ flicker_max.
+empty_ratio_max, frames = labels = masks per recording, labels inside the class ids, no missing value; with
+keypoints (``--pose``): frames = keypoint rows, share of frames where nobody is found ≤ pose_empty_ratio_max.
+Warning only: temporal flicker ≤ flicker_max; missing joints ≤ missing_joints_max, joint jitter ≤ jitter_max.
 
 Output::
 
@@ -47,9 +48,18 @@ class ValidateResult:
     reports: Path
 
 
-def _suite(gx, q: QualityParams, num_classes: int):
+def _suite(gx, q: QualityParams, num_classes: int, pose: bool):
     E = gx.expectations
     critical, warning = {"critical": True}, {"critical": False}
+    keypoints = [
+        E.ExpectColumnPairValuesToBeEqual(column_A="frames", column_B="pose_frames", meta=critical),
+        E.ExpectColumnValuesToBeBetween(column="pose_empty_ratio", min_value=0, max_value=q.pose_empty_ratio_max,
+                                        meta=critical),
+        E.ExpectColumnValuesToNotBeNull(column="pose_empty_ratio", meta=critical),
+        E.ExpectColumnValuesToBeBetween(column="pose_missing_joints", min_value=0, max_value=q.missing_joints_max,
+                                        meta=warning),
+        E.ExpectColumnValuesToBeBetween(column="pose_jitter", min_value=0, max_value=q.jitter_max, meta=warning),
+    ] if pose else []
     expectations = [
         E.ExpectColumnValuesToBeBetween(column="coverage_mean", min_value=q.coverage_min, max_value=q.coverage_max,
                                         meta=critical),
@@ -61,6 +71,7 @@ def _suite(gx, q: QualityParams, num_classes: int):
         *(E.ExpectColumnValuesToNotBeNull(column=c, meta=critical)
           for c in ("coverage_mean", "coverage_std", "empty_ratio", "flicker")),
         E.ExpectColumnValuesToBeBetween(column="flicker", min_value=0, max_value=q.flicker_max, meta=warning),
+        *keypoints,
     ]
     suite = gx.ExpectationSuite(name="mcat_data_quality")
     for expectation in expectations:
@@ -100,10 +111,12 @@ def _failures(result) -> list[Failure]:
     return failures
 
 
-def validate(params: QualityParams, store_dir: Path, masks_dir: Path, reports: Path) -> ValidateResult:
-    """Run the gate and write its reports (replacing ``reports`` atomically). Raises :class:`McatError`
-    listing every failed critical expectation, after the reports are written."""
-    table, num_classes = recording_table(store_dir, masks_dir)
+def validate(params: QualityParams, store_dir: Path, masks_dir: Path, reports: Path,
+             pose_dir: Path | None = None) -> ValidateResult:
+    """Run the gate (on the keypoints too, with ``pose_dir``) and write its reports (replacing ``reports``
+    atomically). Raises :class:`McatError` listing every failed critical expectation, after the reports are
+    written."""
+    table, num_classes = recording_table(store_dir, masks_dir, pose_dir)
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
@@ -113,7 +126,7 @@ def validate(params: QualityParams, store_dir: Path, masks_dir: Path, reports: P
         context.variables.progress_bars = {"globally": False}
         batch = context.data_sources.add_pandas("mcat").add_dataframe_asset("recordings") \
             .add_batch_definition_whole_dataframe("all")
-        suite = context.suites.add(_suite(gx, params, num_classes))
+        suite = context.suites.add(_suite(gx, params, num_classes, pose_dir is not None))
         definition = context.validation_definitions.add(gx.ValidationDefinition(name="gate", data=batch, suite=suite))
         checkpoint = context.checkpoints.add(gx.Checkpoint(
             name="mcat_gate", validation_definitions=[definition], actions=[UpdateDataDocsAction(name="docs")],

@@ -14,8 +14,9 @@ from mcat_kubeflow.components import data, model
 
 STAGES = {"plan_ingest_shards": data.plan_ingest_shards, "ingest_shard": data.ingest_shard,
           "gather_store": data.gather_store, "plan_mask_shards": data.plan_mask_shards, "masks_shard": data.masks_shard,
-          "gather_masks": data.gather_masks, "validate": data.validate, "windows": data.windows,
-          "train": model.train, "evaluate": model.evaluate, "speedtest": model.speedtest,
+          "gather_masks": data.gather_masks, "pose_shard": data.pose_shard, "gather_pose": data.gather_pose,
+          "validate": data.validate, "windows": data.windows,
+          "train": model.train, "train_job": model.train_job, "evaluate": model.evaluate, "speedtest": model.speedtest,
           "register": model.register}
 
 

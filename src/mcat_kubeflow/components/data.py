@@ -56,8 +56,24 @@ def gather_masks(parts: Input[List[Dataset]], masks: Output[Dataset]):
     print(gather_masks([p.path for p in parts], masks.path))
 
 
-def validate(params: str, store: Input[Dataset], masks: Input[Dataset], report: Output[HTML]):
-    """The data-quality gate; a failed critical expectation fails the task (and the run)."""
+def pose_shard(params: str, store: Input[Dataset], masks: Input[Dataset], recordings: list, pose: Output[Dataset]):
+    """Pose keypoints of one shard of recordings, cropped around that shard's masks."""
+    from mcat.config import Params
+    from mcat.pose.stage import estimate_pose
+
+    p = Params.model_validate_json(params)
+    print(estimate_pose(p.pose, store.path, masks.path, pose.path, source=p.ingest.source, recordings=recordings))
+
+
+def gather_pose(parts: Input[List[Dataset]], pose: Output[Dataset]):
+    """The shards' keypoints as one folder with one quality.csv."""
+    from mcat.pose.stage import gather_pose
+
+    print(gather_pose([p.path for p in parts], pose.path))
+
+
+def validate(params: str, store: Input[Dataset], masks: Input[Dataset], pose: Input[Dataset], report: Output[HTML]):
+    """The data-quality gate over masks and keypoints; a failed critical expectation fails the task (and the run)."""
     import shutil
     import tempfile
     from pathlib import Path
@@ -67,7 +83,8 @@ def validate(params: str, store: Input[Dataset], masks: Input[Dataset], report: 
 
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            print(validate(Params.model_validate_json(params).quality, store.path, masks.path, Path(tmp) / "validation"))
+            print(validate(Params.model_validate_json(params).quality, store.path, masks.path, Path(tmp) / "validation",
+                           pose.path))
         finally:
             if (Path(tmp) / "validation" / "docs").is_dir():
                 shutil.copy(Path(tmp) / "validation" / "docs" / "index.html", report.path)

@@ -9,19 +9,40 @@ def train(params: str, windows: Input[Dataset], store: Input[Dataset], masks: In
     """Train (tracked in MLflow); ``model`` is the training folder: model.pt, history.csv, checkpoints/.
     ``processes`` > 1: data-parallel, torchrun with that many processes in this pod (one per GPU, NCCL)."""
     from mcat.config import Params
-    from mcat.modelfile import load_model_file
     from mcat.train.launch import train_in_processes
     from mcat.train.stage import train
+    from mcat_kubeflow.components.model import model_metadata
 
     if processes > 1:
-        meta = load_model_file(train_in_processes(params, processes, windows.path, store.path, masks.path, model.path,
-                                                  track=True)).meta
-        best, run_id = meta["val_macro_f1"], meta["mlflow_run_id"]
+        model_file = train_in_processes(params, processes, windows.path, store.path, masks.path, model.path, track=True)
     else:
         p = Params.model_validate_json(params)
-        result = train(p.train, windows.path, store.path, masks.path, model.path, tracking=p.mlflow)
-        best, run_id = result.best_val_macro_f1, result.run_id
-    model.metadata.update({"best_val_macro_f1": best, "mlflow_run_id": run_id or ""})
+        model_file = train(p.train, windows.path, store.path, masks.path, model.path, tracking=p.mlflow).model_path
+    model.metadata.update(model_metadata(model_file))
+
+
+def train_job(params: str, windows: Input[Dataset], store: Input[Dataset], masks: Input[Dataset], model: Output[Model],
+              image: str, staging: str, nodes: int, processes: int, accelerator: str, cpu: str, memory: str,
+              secret: str, timeout_h: float):
+    """Train on ``nodes`` nodes with ``processes`` GPUs each as a Kubeflow Trainer TrainJob of ``image``, wait for
+    it and fetch its training folder into ``model`` (:mod:`mcat_kubeflow.trainjob`; inputs and model pass
+    through ``staging``, an S3 prefix)."""
+    from mcat_kubeflow.components.model import model_metadata
+    from mcat_kubeflow.dag import SECRET_ENV
+    from mcat_kubeflow.trainjob import JobLayout, run_train_job
+
+    model_file = run_train_job(params, windows.path, store.path, masks.path, model.path, image=image, staging=staging,
+                               layout=JobLayout(nodes, processes, accelerator, cpu, memory), secret=secret or None,
+                               env_keys=SECRET_ENV, timeout_s=timeout_h * 3600)
+    model.metadata.update(model_metadata(model_file))
+
+
+def model_metadata(model_file) -> dict:
+    """What the Kubeflow UI shows of a trained model: its best validation macro-F1 and its MLflow run."""
+    from mcat.modelfile import load_model_file
+
+    meta = load_model_file(model_file).meta
+    return {"best_val_macro_f1": meta["val_macro_f1"], "mlflow_run_id": meta["mlflow_run_id"] or ""}
 
 
 def evaluate(params: str, model: Input[Model], windows: Input[Dataset], store: Input[Dataset],

@@ -12,50 +12,22 @@ platforms without a LiteRT wheel.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import cv2
 import numpy as np
 
+from mcat import litert
 from mcat.config import SelfieParams
 from mcat.errors import McatError
 
 Run = Callable[[np.ndarray], np.ndarray]  # BGR uint8 [B, H, W, 3] → person probability float32 [B, S_h, S_w]
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """LiteRT's C++ logger prints "INFO: Created TensorFlow Lite XNNPACK delegate" on file descriptor 2 for every
-    interpreter and has no switch for it; failures still come back as Python exceptions."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _litert(path: Path) -> Run:
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        raise McatError("masks.selfie.runtime=litert needs the ai-edge-litert package (pip install ai-edge-litert), "
-                        "which has no wheel for this platform; or set masks.selfie.runtime=opencv") from None
-    try:
-        with _native_stderr_silenced():
-            # OpenCV's thread count: the cores this process may use, a container's CPU quota included
-            interpreter = Interpreter(model_path=str(path), num_threads=max(1, cv2.getNumThreads()))
-            interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as exc:
-        raise McatError(f"LiteRT cannot load {path} as a TFLite model ({str(exc).strip().splitlines()[0]}); it "
-                        "needs a MediaPipe selfie segmentation model") from None
+    interpreter = litert.interpreter(path, needs="a MediaPipe selfie segmentation model",
+                                     otherwise="or set masks.selfie.runtime=opencv")
     given, taken = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     height, width = given["shape"][1:3]
 

@@ -1,0 +1,139 @@
+"""``mcat pose``: keypoints per recording, beside the masks, and their quality table.
+
+Output: a pose store (layout in :mod:`mcat.data.store`): float32 [N, K, 3] per recording, aligned with the frame
+store's frames, x and y in ``[0, 1]`` of the model's R×R frame. ``provided`` takes the dataset's own joints (the
+renderer's exact ones), put on the store's clock and into its frame; ``blazepose`` and ``yolo`` estimate them on
+the source video at its own size, each frame cropped around its person mask (``mcat masks``). Where the dataset
+ships joints, the quality table measures an estimator against them. A recording whose stamp matches is skipped
+on a rerun; an interrupted run keeps every finished recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from mcat.atomic import exclusive, write_csv
+from mcat.config import PoseParams
+from mcat.data.digest import file_sha256
+from mcat.data.framing import Framing
+from mcat.data.sources import materialize
+from mcat.data.store import MaskStore, PoseStore, Store, backend_recipe, gather_per_recording
+from mcat.data.video import bgr_batches, check_decoded, probe
+from mcat.errors import McatError
+from mcat.pose.blazepose import mask_box
+from mcat.pose.joints import K
+from mcat.pose.quality import QUALITY_COLUMNS, pose_quality
+
+
+@dataclass(frozen=True)
+class PoseResult:
+    out: Path
+    recordings: int
+    generated: int
+    empty_ratio: float
+    missing_joints: float
+
+
+def make_estimator(params: PoseParams):
+    """The estimator of ``params.backend`` (not ``provided``): ``estimate(frame, box) -> [K, 3]``."""
+    if params.backend == "blazepose":
+        from mcat.pose.blazepose import BlazePose
+
+        return BlazePose(params.blazepose)
+    from mcat.pose.yolo import YoloPose
+
+    return YoloPose(params.yolo)
+
+
+def provided_pose(path: Path, meta: dict, framing: Framing) -> np.ndarray:
+    """The dataset's keypoints at ``path`` (float32 [source frames, K, 3] in the source frame) on the store's clock
+    and in its R×R frame: float32 [N, K, 3]."""
+    try:
+        exact = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise McatError(f"keypoints file {path} cannot be read ({exc}): it must be a .npy array") from None
+    expected = (meta["source_frames"], K, 3)
+    if exact.dtype != np.float32 or exact.shape != expected:
+        raise McatError(f"keypoints file {path} holds {exact.dtype} {list(exact.shape)}, not float32 {list(expected)} "
+                        "(one row per video frame, the joints of mcat.pose.joints): fix the dataset")
+    rows = exact[framing.positions(meta["source_frames"], meta["source_fps"])[:meta["n_frames"]]]
+    return fitted(rows, framing, meta["source_width"], meta["source_height"])
+
+
+def fitted(points: np.ndarray, framing: Framing, width: int, height: int) -> np.ndarray:
+    """Keypoints [..., K, 3] in a ``width``×``height`` picture → in the R×R frame (unseen joints stay 0)."""
+    seen = points[..., 2:] > 0
+    xy = np.where(seen, framing.fit_points(points[..., :2], width, height), 0)
+    return np.concatenate([xy, points[..., 2:]], axis=-1).astype(np.float32)
+
+
+def estimate_video(estimator, video: Path, framing: Framing, masks: np.ndarray, meta: dict) -> np.ndarray:
+    """Keypoints float32 [N, K, 3] of a video's first N clock frames (N = len(masks)), in the R×R frame: each frame
+    cropped around its person mask uint8 [N, R, R] (the last non-empty mask's box where one is empty)."""
+    width, height = meta["source_width"], meta["source_height"]
+    step = framing.step(probe(video).checked_fps(video))
+    poses, box = [], None
+    for batch in bgr_batches(video, 16, len(masks), step):
+        for frame in batch:
+            fitted_box = mask_box(masks[len(poses)])
+            if fitted_box is not None:
+                box = np.clip(framing.unfit_points(fitted_box.reshape(2, 2), width, height).ravel(), 0, 1)
+            poses.append(estimator.estimate(frame, box))
+    check_decoded(video, len(poses), len(masks), "ingested (the file changed since `mcat ingest`: run it again)")
+    return fitted(np.stack(poses), framing, width, height)
+
+
+def estimate_pose(params: PoseParams, store_dir: Path, masks_dir: Path, out: Path, *, source: str,
+                  cache: Path | None = None, recordings: list[str] | None = None) -> PoseResult:
+    """Write keypoints for every recording of the store at ``store_dir`` (or only ``recordings``) into ``out``;
+    the estimators read the videos of the dataset at ``source`` (``ingest.source``) and crop around the masks
+    at ``masks_dir``."""
+    with exclusive(out, "mcat pose"):
+        store, masks, poses = Store(store_dir), MaskStore(masks_dir), PoseStore(out)
+        selected = store.chosen(recordings)
+        estimator = make_estimator(params) if params.backend != "provided" else None  # a bad model: nothing written
+        Path(out).mkdir(parents=True, exist_ok=True)
+        root, rows, generated = None, [], 0
+        for rec in tqdm(selected, desc=f"pose ({params.backend})", unit="rec", disable=None):
+            rid, meta, framing = rec.recording_id, store.meta(rec.recording_id), store.framing(rec.recording_id)
+            exact = None
+            if "pose" in meta["files"]:
+                root = root or materialize(source, cache)
+                exact = provided_pose(root / meta["files"]["pose"], meta, framing)
+            stamp = {**backend_recipe(params), "ingest_meta_sha256": file_sha256(store.meta_path(rid))}
+            if params.backend != "provided":
+                stamp["masks_stamp_sha256"] = file_sha256(masks.stamp_path(rid))
+            if poses.is_current(rid, stamp, np.float32, (rec.n_frames, K, 3)):
+                pose = poses.pose(rid, rec.n_frames, K)
+            else:
+                if params.backend == "provided":
+                    if exact is None:
+                        raise McatError(f"recording {rid} has no provided keypoints: the dataset ships none for it "
+                                        "(a `pose` column in its manifest); set pose.backend=blazepose or yolo")
+                    pose = exact
+                else:
+                    root = root or materialize(source, cache)
+                    frames_shape = (rec.n_frames, framing.resolution, framing.resolution)
+                    pose = estimate_video(estimator, root / meta["files"]["video"], framing,
+                                          masks.masks(rid, frames_shape), meta)
+                poses.write(rid, pose, stamp)
+                generated += 1
+            judged = exact if params.backend != "provided" else None
+            rows.append({"recording_id": rid, **pose_quality(pose, params.min_visibility, judged)})
+        write_csv(poses.quality_path, QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
+        return _result(Path(out), rows, generated)
+
+
+def _result(out: Path, rows: list[dict], generated: int) -> PoseResult:
+    frames = sum(float(r["frames"]) for r in rows)
+    share = {c: sum(float(r[c]) * float(r["frames"]) for r in rows) / frames for c in ("empty_ratio", "missing_joints")}
+    return PoseResult(out, len(rows), generated, share["empty_ratio"], share["missing_joints"])
+
+
+def gather_pose(parts: list[Path], out: Path) -> PoseResult:
+    """One pose folder from the shards' folders (as :func:`mcat.masks.stage.gather_masks`)."""
+    return _result(Path(out), gather_per_recording(parts, out, QUALITY_COLUMNS), 0)

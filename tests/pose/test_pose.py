@@ -1,0 +1,133 @@
+"""Pose keypoints: the renderer's exact joints, `mcat pose` with each backend (BlazePose measured against the exact
+joints on the synthetic videos), the quality table, reruns and bad input."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, tiny_params, with_source
+from mcat.cli import main
+from mcat.config import YoloPoseParams
+from mcat.data.framewise import read_framewise
+from mcat.errors import McatError
+from mcat.ingest.stage import ingest
+from mcat.masks.stage import generate_masks
+from mcat.pose.joints import JOINTS, K
+from mcat.pose.stage import estimate_pose
+from mcat.pose.yolo import YoloPose
+
+BLAZEPOSE = ROOT.parent / "shared" / "models" / "mediapipe_pose_landmark_lite_with_segmentation.tflite"
+needs_models = pytest.mark.skipif(not BLAZEPOSE.is_file() and not os.environ.get("CI"),
+                                  reason="../shared/models is not beside the repo")
+
+
+def quality(folder):
+    with open(folder / "quality.csv") as f:
+        return {r["recording_id"]: r for r in csv.DictReader(f)}
+
+
+def pose_params(backend: str, **overrides):
+    params = tiny_params()
+    pose = params.pose.model_copy(update={"backend": backend, **overrides})
+    return params.model_copy(update={"pose": pose})
+
+
+def test_the_renderer_writes_its_exact_joints_on_the_person(tiny_dataset):
+    dataset = read_framewise(tiny_dataset)
+    for rec in dataset.recordings:
+        pose = np.load(rec.files["pose"])
+        masks = np.load(rec.masks)["masks"]
+        assert pose.dtype == np.float32 and pose.shape == (len(masks), K, 3)
+        seen = pose[..., 2] > 0
+        assert seen.mean() > 0.9 and set(np.unique(pose[..., 2])) <= {0.0, 1.0}
+        assert np.all(pose[~seen] == 0) and np.all((pose[seen][:, :2] >= 0) & (pose[seen][:, :2] <= 1))
+        h, w = masks.shape[1:]
+        frame, joint = np.nonzero(seen)
+        x, y = (pose[frame, joint, 0] * w).astype(int), (pose[frame, joint, 1] * h).astype(int)
+        assert masks[frame, y, x].all()  # a seen joint is where the person is seen
+        heads, ankles = pose[..., JOINTS.index("head"), 1], pose[..., JOINTS.index("ankle_l"), 1]
+        both = seen[:, JOINTS.index("head")] & seen[:, JOINTS.index("ankle_l")]
+        assert np.median(heads[both] < ankles[both]) == 1  # mostly upright: the head above the feet
+
+
+def test_provided_keypoints_go_into_the_store_frame_and_reruns_keep_them(tiny_store, tiny_dataset, tmp_path, capsys):
+    store, masks = tiny_store
+    out = tmp_path / "pose"
+    params = pose_params("provided")
+    result = estimate_pose(params.pose, store, masks, out, source=str(tiny_dataset))
+    assert (result.recordings, result.generated, result.empty_ratio) == (4, 4, 0.0)
+    stored_masks = np.load(masks / "train_000.npy")
+    pose = np.load(out / "train_000.npy")
+    assert pose.shape == (len(stored_masks), K, 3)
+    seen = pose[..., 2] > 0
+    r = stored_masks.shape[1]
+    frame, joint = np.nonzero(seen)
+    x, y = ((pose[frame, joint, i] * r).astype(int).clip(0, r - 1) for i in (0, 1))
+    assert stored_masks[frame, y, x].mean() > 0.9  # on the person in the R×R frame (the masks' nearest resize)
+    rows = quality(out)
+    assert set(rows) == {"train_000", "train_001", "val_000", "test_000"}
+    assert all(row["error_vs_provided"] == "nan" for row in rows.values())  # not judged against itself
+    before = (out / "train_000.npy").stat().st_mtime_ns
+    assert main(["pose", "--preset", "tiny", "-S", f"ingest.source={tiny_dataset}", "--store", str(store),
+                 "--masks", str(masks), "--out", str(out)]) == 0
+    assert "4 recordings (0 generated)" in capsys.readouterr().out
+    assert (out / "train_000.npy").stat().st_mtime_ns == before
+
+
+@needs_models
+def test_blazepose_finds_the_rendered_joints(tiny_store, tiny_dataset, tmp_path):
+    store, masks = tiny_store
+    model = tiny_params().pose.blazepose.model_copy(update={"model": str(BLAZEPOSE)})
+    params = pose_params("blazepose", blazepose=model)
+    result = estimate_pose(params.pose, store, masks, tmp_path / "pose", source=str(tiny_dataset),
+                           recordings=["val_000", "test_000"])
+    assert (result.recordings, result.empty_ratio) == (2, 0.0) and result.missing_joints < 0.05
+    for row in quality(tmp_path / "pose").values():  # measured 0.027-0.031 and 0.88-0.92
+        assert float(row["error_vs_provided"]) < 0.045 and float(row["pck_vs_provided"]) > 0.75
+        assert 0 < float(row["jitter"]) < 0.05
+
+
+def test_yolo_pose_from_its_yaml_runs_and_refuses_a_segmentation_model(ultralytics_home, tiny_dataset):
+    import cv2
+    import torch
+
+    torch.manual_seed(0)
+    estimator = YoloPose(YoloPoseParams(weights="yolo11n-pose.yaml", confidence=0.0, imgsz=160, device="cpu"))
+    capture = cv2.VideoCapture(str(tiny_dataset / "videos" / "train_000.mp4"))
+    ok, frame = capture.read()
+    threads = torch.get_num_threads()
+    points = estimator.estimate(frame, np.array([0.3, 0.1, 0.7, 0.9], np.float32))
+    assert ok and points.shape == (K, 3) and points.dtype == np.float32 and torch.get_num_threads() == threads
+    with pytest.raises(McatError, match="cannot build a YOLO pose model from 'yolo11n-seg.yaml'.*pose.yolo.weights"):
+        YoloPose(YoloPoseParams(weights="yolo11n-seg.yaml", confidence=0.0, imgsz=160, device="cpu"))
+
+
+def test_bad_input_is_one_line_and_writes_nothing(tiny_store, dataset_copy, tmp_path, capsys):
+    store, masks = tiny_store
+    base = ["pose", "--preset", "tiny", "--store", str(store), "--masks", str(masks)]
+    assert main([*base, "-S", "pose.backend=blazepose", "-S", "pose.blazepose.model=/nowhere/pose.tflite",
+                 "--out", str(tmp_path / "a")]) == 1
+    assert "pose model /nowhere/pose.tflite does not exist" in capsys.readouterr().err
+    not_a_pose_model = ROOT.parent / "shared" / "models" / "mediapipe_selfie_segmentation_256x256.tflite"
+    if not_a_pose_model.is_file():
+        assert main([*base, "-S", "pose.backend=blazepose", "-S", f"pose.blazepose.model={not_a_pose_model}",
+                     "--out", str(tmp_path / "a")]) == 1
+        assert "is not the BlazePose landmark model" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+
+    params = with_source(tiny_params(), dataset_copy)
+    np.save(dataset_copy / "pose" / "val_000.npy", np.zeros((3, K, 3), np.float32))  # not one row per frame
+    copied = ingest(params.ingest, tmp_path / "store").out
+    copied_masks = generate_masks(params.masks, copied, tmp_path / "masks", source=str(dataset_copy)).out
+    with pytest.raises(McatError, match=r"val_000.npy holds float32 \[3, 13, 3\], not float32 \[\d+, 13, 3\]"):
+        estimate_pose(params.pose, copied, copied_masks, tmp_path / "b", source=str(dataset_copy))
+
+    manifest = (dataset_copy / "manifest.csv").read_text().splitlines()
+    column = manifest[0].split(",").index("pose")
+    without = [",".join(c for i, c in enumerate(line.split(",")) if i != column) for line in manifest]
+    (dataset_copy / "manifest.csv").write_text("\n".join(without) + "\n")
+    copied = ingest(params.ingest, tmp_path / "store2").out
+    with pytest.raises(McatError, match="recording train_000 has no provided keypoints.*pose.backend=blazepose"):
+        estimate_pose(params.pose, copied, copied_masks, tmp_path / "c", source=str(dataset_copy))
