@@ -24,7 +24,7 @@ def test_synth_ingest_masks_windows(tmp_path, capsys, monkeypatch):
     assert "0 ingested, 4 unchanged" in capsys.readouterr().out
     assert main([]) == 0  # mcat alone: where the pipeline stands here, and what comes next
     said = capsys.readouterr().out
-    assert "[x] mcat windows" in said and "[ ] mcat validate" in said and "next: mcat validate" in said
+    assert "[x] mcat windows" in said and "[ ] mcat pose" in said and "next: mcat pose" in said
 
 
 def test_help_shows_worked_examples_and_path_defaults(capsys):
