@@ -89,11 +89,12 @@ def stage_inputs(params_json: str, windows: Path, store: Path, masks: Path, job_
 
     from mcat.data.s3 import upload
 
+    setting = "the staging URI (pipeline parameter train_staging)"
     with tempfile.TemporaryDirectory(prefix="mcat-job-") as folder:
         (Path(folder) / "params.json").write_text(params_json)
-        upload(Path(folder), f"{job_uri}/inputs", setting="the staging URI (pipeline parameter train_staging)")
+        upload(Path(folder), f"{job_uri}/inputs", setting=setting)
     for part, local in (("windows", windows), ("store", store), ("masks", masks)):
-        upload(Path(local), f"{job_uri}/inputs/{part}", setting="the staging URI (pipeline parameter train_staging)")
+        upload(Path(local), f"{job_uri}/inputs/{part}", setting=setting)
 
 
 def run_train_job(params_json: str, windows: Path, store: Path, masks: Path, out: Path, *, image: str,
@@ -127,6 +128,7 @@ def run_train_job(params_json: str, windows: Path, store: Path, masks: Path, out
         raise McatError(f"TrainJob {namespace}/{name} failed: {state[1] or 'no reason given'}; the nodes' logs: "
                         f"kubectl logs -n {namespace} -l jobset.sigs.k8s.io/jobset-name={name}")
     mirror(f"{job_uri}/model", Path(out), setting=f"the staging URI {staging} (node 0 uploads the model there)")
+    (Path(out) / ".etags.json").unlink()  # the mirror's record: not part of the training folder
     return Path(out) / "model.pt"
 
 
