@@ -131,3 +131,21 @@ def test_bad_input_is_one_line_and_writes_nothing(tiny_store, dataset_copy, tmp_
     copied = ingest(params.ingest, tmp_path / "store2").out
     with pytest.raises(McatError, match="recording train_000 has no provided keypoints.*pose.backend=blazepose"):
         estimate_pose(params.pose, copied, copied_masks, tmp_path / "c", source=str(dataset_copy))
+
+
+def test_the_gate_fails_a_recording_where_nobody_is_found(dataset_copy, tmp_path, capsys):
+    """Keypoints that find nobody in a recording are reported like empty masks: a critical failure naming it."""
+    exact = np.load(dataset_copy / "pose" / "val_000.npy")
+    np.save(dataset_copy / "pose" / "val_000.npy", np.zeros_like(exact))  # the person never seen
+    common = ["--preset", "tiny", "-S", f"ingest.source={dataset_copy}"]
+    store, masks, pose = (str(tmp_path / name) for name in ("store", "masks", "pose"))
+    assert main(["ingest", *common, "--out", store]) == 0
+    assert main(["masks", *common, "--store", store, "--out", masks]) == 0
+    assert main(["pose", *common, "--store", store, "--masks", masks, "--out", pose]) == 0
+    assert main(["validate", *common, "--store", store, "--masks", masks, "--reports", str(tmp_path / "ok")]) == 0
+    capsys.readouterr()
+    assert main(["validate", *common, "--store", store, "--masks", masks, "--pose", pose,
+                 "--reports", str(tmp_path / "gate")]) == 1
+    err = capsys.readouterr().err
+    assert "val_000: expect_column_values_to_be_between(pose_empty_ratio) observed pose_empty_ratio=1" in err
+    assert "train_000" not in err and (tmp_path / "gate" / "report.html").is_file()
