@@ -22,7 +22,7 @@ from mcat.data.digest import file_sha256
 from mcat.data.framing import Framing
 from mcat.data.sources import materialize
 from mcat.data.store import MaskStore, PoseStore, Store, backend_recipe, gather_per_recording
-from mcat.data.video import bgr_batches, check_decoded, probe
+from mcat.data.video import check_decoded, probe, read_frames
 from mcat.errors import McatError
 from mcat.pose.blazepose import mask_box
 from mcat.pose.joints import K
@@ -75,14 +75,12 @@ def estimate_video(estimator, video: Path, framing: Framing, masks: np.ndarray, 
     """Keypoints float32 [N, K, 3] of a video's first N clock frames (N = len(masks)), in the R×R frame: each frame
     cropped around its person mask uint8 [N, R, R] (the last non-empty mask's box where one is empty)."""
     width, height = meta["source_width"], meta["source_height"]
-    step = framing.step(probe(video).checked_fps(video))
     poses, box = [], None
-    for batch in bgr_batches(video, 16, len(masks), step):
-        for frame in batch:
-            fitted_box = mask_box(masks[len(poses)])
-            if fitted_box is not None:
-                box = np.clip(framing.unfit_points(fitted_box.reshape(2, 2), width, height).ravel(), 0, 1)
-            poses.append(estimator.estimate(frame, box))
+    for frame, mask in zip(read_frames(video, len(masks), framing.step(probe(video).checked_fps(video))), masks):
+        fitted_box = mask_box(mask)
+        if fitted_box is not None:
+            box = np.clip(framing.unfit_points(fitted_box.reshape(2, 2), width, height).ravel(), 0, 1)
+        poses.append(estimator.estimate(frame, box))
     check_decoded(video, len(poses), len(masks), "ingested (the file changed since `mcat ingest`: run it again)")
     return fitted(np.stack(poses), framing, width, height)
 
@@ -95,22 +93,25 @@ def estimate_pose(params: PoseParams, store_dir: Path, masks_dir: Path, out: Pat
     with exclusive(out, "mcat pose"):
         store, masks, poses = Store(store_dir), MaskStore(masks_dir), PoseStore(out)
         selected = store.chosen(recordings)
-        estimator = make_estimator(params) if params.backend != "provided" else None  # a bad model: nothing written
+        provided = params.backend == "provided"
+        estimator = None if provided else make_estimator(params)  # a bad model file: refused before any write
         Path(out).mkdir(parents=True, exist_ok=True)
         root, rows, generated = None, [], 0
         for rec in tqdm(selected, desc=f"pose ({params.backend})", unit="rec", disable=None):
             rid, meta, framing = rec.recording_id, store.meta(rec.recording_id), store.framing(rec.recording_id)
-            exact = None
-            if "pose" in meta["files"]:
-                root = root or materialize(source, cache)
-                exact = provided_pose(root / meta["files"]["pose"], meta, framing)
             stamp = {**backend_recipe(params), "ingest_meta_sha256": file_sha256(store.meta_path(rid))}
-            if params.backend != "provided":
+            if not provided:
                 stamp["masks_stamp_sha256"] = file_sha256(masks.stamp_path(rid))
-            if poses.is_current(rid, stamp, np.float32, (rec.n_frames, K, 3)):
+            current = poses.is_current(rid, stamp, np.float32, (rec.n_frames, K, 3))
+            exact = None  # the dataset's joints: what `provided` copies, and what an estimator is judged against
+            if "pose" in meta["files"] and not (provided and current):
+                # `provided` needs no video: they stay placeholders in the mirror of an s3:// source
+                root = root or materialize(source, cache, media=(lambda rel: False) if provided else None)
+                exact = provided_pose(root / meta["files"]["pose"], meta, framing)
+            if current:
                 pose = poses.pose(rid, rec.n_frames, K)
             else:
-                if params.backend == "provided":
+                if provided:
                     if exact is None:
                         raise McatError(f"recording {rid} has no provided keypoints: the dataset ships none for it "
                                         "(a `pose` column in its manifest); set pose.backend=blazepose or yolo")
@@ -122,7 +123,7 @@ def estimate_pose(params: PoseParams, store_dir: Path, masks_dir: Path, out: Pat
                                           masks.masks(rid, frames_shape), meta)
                 poses.write(rid, pose, stamp)
                 generated += 1
-            judged = exact if params.backend != "provided" else None
+            judged = None if provided else exact
             rows.append({"recording_id": rid, **pose_quality(pose, params.min_visibility, judged)})
         write_csv(poses.quality_path, QUALITY_COLUMNS, ([row[c] for c in QUALITY_COLUMNS] for row in rows))
         return _result(Path(out), rows, generated)
