@@ -9,7 +9,8 @@ windows and model), the masks' IoU against the renderer's exact masks, and how w
 recovers the true exercise segments (frame accuracy, segment accuracy, segment recall and precision at
 IoU ≥ 0.5). ``exact`` feeds the renderer's own masks (what the demo model was trained on):
 the reference that separates mask errors from model errors. Pass ``--model`` a model trained on a
-backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch.
+backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch. A model
+that reads keypoints gets them from ``predict.pose_backend`` (BlazePose) on the fly, inside the timed part.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from mcat.inference import resolve_device
 from mcat.masks.backends import backend_settings, make_segmenter
 from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file
-from mcat.predict.stage import predict_video
+from mcat.predict.stage import pose_estimator, predict_video
 from mcat.predict.timeline import frame_labels, frames_of, segment_scores
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,16 +73,19 @@ def main() -> None:
     args = parser.parse_args()
     if not args.model.is_file() or not (args.data / "manifest.csv").is_file():
         raise SystemExit(f"{args.model} or {args.data}/manifest.csv is missing: run `make demo` first")
+    shared = ROOT.parent / "shared/models"
     params = load_params(ROOT / "params.yaml", None, [
-        f"masks.selfie.model={ROOT.parent / 'shared/models/mediapipe_selfie_segmentation_256x256.tflite'}"])
+        f"masks.selfie.model={shared / 'mediapipe_selfie_segmentation_256x256.tflite'}",
+        f"pose.blazepose.model={shared / 'mediapipe_pose_landmark_lite_with_segmentation.tflite'}"])
     device = resolve_device("cpu")
     model = load_model_file(args.model, device)
+    estimator = pose_estimator(model, params.predict, params.pose)
     T, stride = model.preprocessing.T, model.preprocessing.stride
     recordings = [r for r in read_csv(args.data / "manifest.csv", ("video", "labels", "masks", "split", "domain"), "manifest")
                   if r["split"] == args.split][:args.videos]
     classes = read_classes(args.data / "classes.csv")
     print(f"{len(recordings)} {args.split} videos ({recordings[0]['domain']} executions), {params.synth.width}x{params.synth.height} at {params.synth.fps:g} fps; "
-          f"model {args.model.name} at {model.preprocessing.resolution} px on {device}")
+          f"model {args.model.name} ({model.input_mode}) at {model.preprocessing.resolution} px on {device}")
     for backend in args.backends.split(","):
         if backend != "exact":
             segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend)))
@@ -92,7 +96,8 @@ def main() -> None:
                 if backend == "exact":
                     segmenter = Recorded(ExactMasks(args.data / r["masks"]))
                 result = predict_video(params.predict, model, segmenter, args.data / r["video"],
-                                       Path(out) / r["recording_id"], device, params.masks.batch_size)
+                                       Path(out) / r["recording_id"], device, params.masks.batch_size,
+                                       estimator=estimator)
                 masks = np.concatenate(segmenter.masks)
                 ious.append(mean_iou(masks, np.load(args.data / r["masks"])["masks"][:len(masks)]))
                 seconds += result.seconds

@@ -3,7 +3,7 @@ same models on a second, equally valid test set, and how well resampling predict
 
     python bench/speed_bench.py [--preset demo] [-S experiments.seeds=[0,1,2,3,4]] [--work DIR] [--rerender 1,1.5,2,3,4]
 
-1. Renders the dataset of the params (synth → ingest → provided masks → windows) and runs ``mcat experiments``
+1. Renders the dataset of the params (synth → ingest → masks → pose → windows) and runs ``mcat experiments``
    on it (every run × seed: train, evaluate, speed test), printing the per-configuration table.
 2. Renders the test split again with another renderer seed (``--alt-seed``) and scores every model on it:
    the gap between two test sets, per configuration, with its interval.
@@ -17,12 +17,14 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from mcat.config import Params, load_params
 from mcat.evaluate.stage import evaluate
 from mcat.experiments import mean_ci95, run_experiments
 from mcat.ingest.stage import ingest
 from mcat.masks.stage import generate_masks
+from mcat.pose.stage import estimate_pose
 from mcat.speedtest.stage import speedtest
 from mcat.synth.stage import synth
 from mcat.windows.stage import make_windows
@@ -30,13 +32,24 @@ from mcat.windows.stage import make_windows
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build_data(params: Params, root: Path, workers: int) -> tuple[Path, Path, Path]:
-    """(windows, store, masks) of the params' synthetic dataset under ``root``."""
+class Data(NamedTuple):
+    """The folders of one rendered dataset, as the stages write them."""
+
+    windows: Path
+    store: Path
+    masks: Path
+    pose: Path
+
+
+def build_data(params: Params, root: Path, workers: int) -> Data:
+    """The params' synthetic dataset under ``root``: rendered, ingested, its masks and keypoints, windowed."""
+    source = str(root / "synthetic")
     synth(params.synth, root / "synthetic", workers=workers)
-    ingest(params.ingest.model_copy(update={"source": str(root / "synthetic")}), root / "ingested")
-    generate_masks(params.masks, root / "ingested", root / "masks", source=str(root / "synthetic"))
+    ingest(params.ingest.model_copy(update={"source": source}), root / "ingested")
+    generate_masks(params.masks, root / "ingested", root / "masks", source=source)
+    estimate_pose(params.pose, root / "ingested", root / "masks", root / "pose", source=source)
     make_windows(params.windows, root / "ingested", root / "masks", root / "windows")
-    return root / "windows", root / "ingested", root / "masks"
+    return Data(root / "windows", root / "ingested", root / "masks", root / "pose")
 
 
 def test_only(params: Params, seed: int, tempo: float | None = None) -> Params:
@@ -63,18 +76,17 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params(ROOT / "params.yaml", args.preset, args.overrides)
     work = args.work
-    windows, store, masks = build_data(params, work / "data", args.workers)
-    result = run_experiments(params, windows, store, masks, work / "models", work / "experiments")
+    data = build_data(params, work / "data", args.workers)
+    result = run_experiments(params, *data[:3], work / "models", work / "experiments", pose=data.pose)
     print(result.markdown)
 
     # 2. the same models on another, equally valid test set
     alt = test_only(params, args.alt_seed)
-    _, alt_store, alt_masks = build_data(alt, work / "alt", args.workers)
-    alt_windows = work / "alt" / "windows"
+    alt_data = build_data(alt, work / "alt", args.workers)
     gaps: dict[str, list[float]] = {}
     for row in result.rows:
         scores = evaluate(params.evaluate.model_copy(update={"splits": ["test"]}), work / "models" / row["run"] / "model.pt",
-                          alt_windows, alt_store, alt_masks, work / "alt" / "reports" / row["run"],
+                          *alt_data[:3], work / "alt" / "reports" / row["run"], pose=alt_data.pose,
                           device=params.train.device).metrics
         row["alt_test_macro_f1"] = scores["test"]["macro_f1"]
         gaps.setdefault(row["config"], []).append(row["alt_test_macro_f1"] - row["test_macro_f1"])
@@ -95,8 +107,10 @@ def main() -> None:
             model = work / "models" / row["run"] / "model.pt"
             factor = params.speedtest.model_copy(update={"splits": ["test"], "factors": [tempo / tempos[0]]})
             rendered = params.speedtest.model_copy(update={"splits": ["test"], "factors": [1.0]})
-            resampled = speedtest(factor, model, base[1], base[2], work / "cmp" / f"r{row['run']}-{tempo:g}")
-            truly = speedtest(rendered, model, data[1], data[2], work / "cmp" / f"t{row['run']}-{tempo:g}")
+            resampled = speedtest(factor, model, base.store, base.masks, work / "cmp" / f"r{row['run']}-{tempo:g}",
+                                  pose=base.pose)
+            truly = speedtest(rendered, model, data.store, data.masks, work / "cmp" / f"t{row['run']}-{tempo:g}",
+                              pose=data.pose)
             curves["resampled"][tempo].append(resampled.curve["test"][0]["macro_f1"])
             curves["re-rendered"][tempo].append(truly.curve["test"][0]["macro_f1"])
     print(f"\n{first[0]['config']}: test macro-F1 at each tempo, resampled from tempo {tempos[0]:g} vs re-rendered "

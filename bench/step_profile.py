@@ -51,7 +51,7 @@ def profile_step(resolution: int, batch: int, steps: int, channels_last: bool) -
 
     def step(profiled: bool) -> None:
         start = time.perf_counter()
-        clips = augment(x, params.augment, generator)
+        clips = augment(x, params.augment, generator)[0]
         middle = time.perf_counter()
         loss = torch.nn.functional.cross_entropy(model(clips), y)
         optimizer.zero_grad(set_to_none=True)

@@ -16,6 +16,7 @@ from mcat.config import Params, load_params
 from mcat.ingest.stage import ingest
 from mcat.windows.stage import make_windows
 from mcat.masks.stage import generate_masks
+from mcat.pose.stage import estimate_pose
 from mcat.synth.stage import synth
 from mcat.train.loop import fit
 
@@ -63,6 +64,14 @@ def tiny_windows(tmp_path_factory, tiny, tiny_store) -> tuple[Path, Path, Path]:
     """(windows, store, masks) of the tiny dataset. Read-only."""
     windows = make_windows(tiny.windows, *tiny_store, tmp_path_factory.mktemp("windows") / "windows").out
     return windows, *tiny_store
+
+
+@pytest.fixture(scope="session")
+def tiny_pose(tmp_path_factory, tiny, tiny_dataset, tiny_store) -> Path:
+    """The tiny store's keypoints (``provided``: the renderer's exact joints). Read-only."""
+    params = with_source(tiny, tiny_dataset)
+    return estimate_pose(params.pose, *tiny_store, tmp_path_factory.mktemp("pose") / "pose",
+                         source=params.ingest.source).out
 
 
 @pytest.fixture(scope="session")

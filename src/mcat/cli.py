@@ -80,7 +80,8 @@ def _train(params: Params, args: argparse.Namespace) -> None:
     from mcat.train.distributed import world_from_env
     from mcat.train.stage import train
 
-    result = train(params.train, args.windows, args.store, args.masks, args.out, tracking=_tracking(params, args))
+    result = train(params.train, args.windows, args.store, args.masks, args.out, pose=args.pose,
+                   tracking=_tracking(params, args))
     if not world_from_env().main:
         return  # rank 0 reports for the distributed run
     run_id = result.run_id
@@ -105,7 +106,7 @@ def _train_in_processes(params: Params, args: argparse.Namespace) -> None:
 def _evaluate(params: Params, args: argparse.Namespace) -> None:
     from mcat.evaluate.stage import evaluate
 
-    result = evaluate(params.evaluate, args.model, args.windows, args.store, args.masks, args.reports,
+    result = evaluate(params.evaluate, args.model, args.windows, args.store, args.masks, args.reports, pose=args.pose,
                       device=params.train.device, tracking=_tracking(params, args), explain=params.explain)
     print(result.summary)
     if result.explained:
@@ -116,8 +117,8 @@ def _evaluate(params: Params, args: argparse.Namespace) -> None:
 def _speedtest(params: Params, args: argparse.Namespace) -> None:
     from mcat.speedtest.stage import speedtest
 
-    result = speedtest(params.speedtest, args.model, args.store, args.masks, args.out, device=params.train.device,
-                       tracking=_tracking(params, args))
+    result = speedtest(params.speedtest, args.model, args.store, args.masks, args.out, pose=args.pose,
+                       device=params.train.device, tracking=_tracking(params, args))
     print(result.table)
     print(f"speed curve in {result.out}" + (f"; logged to MLflow run {result.run_id}" if result.run_id else ""))
 
@@ -125,7 +126,7 @@ def _speedtest(params: Params, args: argparse.Namespace) -> None:
 def _experiments(params: Params, args: argparse.Namespace) -> None:
     from mcat.experiments import run_experiments
 
-    result = run_experiments(params, args.windows, args.store, args.masks, args.models, args.reports,
+    result = run_experiments(params, args.windows, args.store, args.masks, args.models, args.reports, pose=args.pose,
                              tracking=_tracking(params, args))
     print(result.markdown, end="")
     print(f"table in {result.table}")
@@ -172,7 +173,7 @@ def _predict(params: Params, args: argparse.Namespace) -> None:
     if model is None:
         model, what = default_model(params.registry.model_name)
         print(f"mcat predict: using {model}, {what} (choose another with --model)", file=sys.stderr)
-    for result in predict(params.predict, model, args.videos, args.out, masks=params.masks,
+    for result in predict(params.predict, model, args.videos, args.out, masks=params.masks, pose=params.pose,
                           device=params.train.device, annotate=args.annotate, labels=args.labels):
         duration = result.frames / result.fps
         scored = "" if result.scores is None else (
@@ -186,7 +187,7 @@ def _export(params: Params, args: argparse.Namespace) -> None:
     from mcat.export.stage import FILE_NAMES, export
 
     out = args.out or Path("models") / FILE_NAMES[params.export.format]
-    result = export(params.export, args.model, out, args.windows, args.store, args.masks,
+    result = export(params.export, args.model, out, args.windows, args.store, args.masks, pose=args.pose,
                     tracking=_tracking(params, args))
     checked = "" if result.agreement is None else (
         f"; the same class as the fp32 model on {100 * result.agreement:.1f}% of {result.windows} training windows")
@@ -200,11 +201,11 @@ def _explain(params: Params, args: argparse.Namespace) -> None:
 
     models = args.model or ["models/model.pt"]
     if args.video is None:
-        result = explain(params.explain, models, args.windows, args.store, args.masks, args.out,
+        result = explain(params.explain, models, args.windows, args.store, args.masks, args.out, pose=args.pose,
                          device=params.train.device)
     else:
         result = explain_video(params.explain, models, args.video, args.out, predict=params.predict,
-                               masks=params.masks, device=params.train.device)
+                               masks=params.masks, pose=params.pose, device=params.train.device)
     for window in result.windows:
         said = ", ".join(f"{label} {window.predicted[label]} {window.probability[label]:.2f}" for label in result.models)
         truth = f"true {window.true}; " if window.true else ""
@@ -291,6 +292,11 @@ def overview(root: Path = Path(".")) -> str:
     return "\n".join(lines)
 
 
+def add_pose_path(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pose", type=Path, default=Path("data/pose"),
+                        help="the keypoints of `mcat pose`, for the models that read them (default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
@@ -338,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_paths.add_argument("--windows", type=Path, default=Path("data/windows"))
     data_paths.add_argument("--store", type=Path, default=Path("data/ingested"))
     data_paths.add_argument("--masks", type=Path, default=Path("data/masks"))
+    add_pose_path(data_paths)
     data_paths.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     p = stage("train", _train, "train the model (resumes an interrupted run); logs to MLflow", [data_paths])
     p.add_argument("--out", type=Path, default=Path("models"))
@@ -351,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=Path("models/model.pt"))
     p.add_argument("--store", type=Path, default=Path("data/ingested"))
     p.add_argument("--masks", type=Path, default=Path("data/masks"))
+    add_pose_path(p)
     p.add_argument("--out", type=Path, default=Path("reports/speed"))
     p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     p = stage("experiments", _experiments, "train and evaluate the experiment matrix; a Table-2 style table",
@@ -389,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--windows", type=Path, default=Path("data/windows"))
     p.add_argument("--store", type=Path, default=Path("data/ingested"))
     p.add_argument("--masks", type=Path, default=Path("data/masks"))
+    add_pose_path(p)
     p.add_argument("--model", action="append", help="a model file or an MLflow URI; repeat it to compare models on "
                    "the same windows (default: models/model.pt)")
     p.add_argument("--video", type=Path, help="explain this video's most confident windows instead of a split's")

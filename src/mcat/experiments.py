@@ -85,10 +85,10 @@ def mean_ci95(values: list[float]) -> tuple[float, float]:
 
 
 def run_experiments(params: Params, windows: Path, store: Path, masks: Path, models: Path, reports: Path, *,
-                    tracking: MlflowParams | None = None) -> ExperimentsResult:
+                    pose: Path | None = None, tracking: MlflowParams | None = None) -> ExperimentsResult:
     """Train, evaluate and speed-test every run of ``params.experiments`` with every seed (models under
-    ``models/<run>``, reports under ``reports/<run>``), then write ``table.csv``, ``summary.csv`` and
-    ``table.md`` into ``reports``."""
+    ``models/<run>``, reports under ``reports/<run>``; ``pose``: the keypoints the pose input modes read), then
+    write ``table.csv``, ``summary.csv`` and ``table.md`` into ``reports``."""
     rows = []
     for run in params.experiments.runs:
         for seed in params.experiments.seeds:
@@ -99,11 +99,11 @@ def run_experiments(params: Params, windows: Path, store: Path, masks: Path, mod
                                                            "model_options": run.model_options, "seed": seed,
                                                            "augment": augment})
             start = time.perf_counter()
-            result = train(train_params, windows, store, masks, Path(models) / name, tracking=tracking)
+            result = train(train_params, windows, store, masks, Path(models) / name, pose=pose, tracking=tracking)
             scores = evaluate(params.evaluate, result.model_path, windows, store, masks, Path(reports) / name,
-                              device=params.train.device, tracking=tracking).metrics
+                              pose=pose, device=params.train.device, tracking=tracking).metrics
             speed = speedtest(params.speedtest, result.model_path, store, masks, Path(reports) / name / "speed",
-                              device=params.train.device, tracking=tracking)
+                              pose=pose, device=params.train.device, tracking=tracking)
             first = params.speedtest.splits[0]
             rows.append({
                 "run": name, "config": config_name(run), "model": run.model, "input": run.input_mode.upper(),

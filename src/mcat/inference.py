@@ -48,13 +48,14 @@ def autocast(device: torch.device) -> contextlib.AbstractContextManager:
 
 
 def predict_proba(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-    """(labels int64 [N], probabilities float32 [N, C]) over every batch of ``loader``."""
+    """(labels int64 [N], probabilities float32 [N, C]) over every batch of ``loader``: (clips, label), or
+    (clips, keypoints, label) for a model that reads keypoints."""
     model.eval()
     labels, probs = [], []
     with torch.inference_mode():
-        for clips, target in loader:
+        for *inputs, target in loader:
             with autocast(device):
-                logits = model(clips.to(device, non_blocking=True))
+                logits = model(*(x.to(device, non_blocking=True) for x in inputs))
             probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
             labels.append(np.asarray(target, np.int64))
     return np.concatenate(labels), np.concatenate(probs)

@@ -6,5 +6,12 @@ so this tuple is the one list of models (as ``timm.list_models()`` is timm's).
 """
 
 MODEL_NAMES = ("mcat", "mlp", "lstm", "tcn", "transformer", "vivit")
-INPUT_MODES = ("raw", "both", "mask")
+INPUT_MODES = ("raw", "both", "mask", "both+pose", "mask+pose", "pose")
+#: the input modes that read pose keypoints (:mod:`mcat.pose`) beside the clips; only ``mcat`` takes them
+POSE_MODES = ("both+pose", "mask+pose", "pose")
+
+
+def reads_pose(input_mode: str) -> bool:
+    """Whether a model of ``input_mode`` takes keypoints [B, T, K, 3] beside its clips."""
+    return input_mode in POSE_MODES
 FUSIONS = ("cross_attention", "add", "concat", "none")

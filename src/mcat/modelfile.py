@@ -14,8 +14,9 @@ from torch import nn
 
 from mcat.atomic import atomic_file
 from mcat.data.dataset import WindowDataset
-from mcat.data.person_crop import crop_name, window_crop
+from mcat.data.person_crop import crop_name, joints_crop, window_crop
 from mcat.errors import McatError
+from mcat.model_names import reads_pose
 from mcat.inference import prepare
 from mcat.models import from_config
 from mcat.models.exported import is_torchscript, load_exported
@@ -30,7 +31,8 @@ class Preprocessing:
     clock of ``fps`` frames per second (0: its own rate) and ``fit`` into the square (see
     :class:`~mcat.data.framing.Framing`; model files older than both were trained on stretched frames at each
     video's own rate), each window cut as ``crop`` says (``person``: to its masks' box widened by
-    ``crop_margin``, :mod:`mcat.data.person_crop`; older model files: ``none``)."""
+    ``crop_margin``, :mod:`mcat.data.person_crop`; older model files: ``none``), and, for a model that reads
+    keypoints, the ``pose_backend`` they came from (empty for the others)."""
 
     resolution: int
     T: int
@@ -41,10 +43,26 @@ class Preprocessing:
     fit: str = "stretch"
     crop: str = "none"
     crop_margin: float = 0.0
+    pose_backend: str = ""
 
     def window_crop(self) -> Callable[[np.ndarray], np.ndarray]:
         """The crop of every window clip uint8 [2, T, R, R] → [2, T, R, R]."""
         return window_crop(self.crop, self.crop_margin)
+
+    def joints_crop(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """The same crop of the window's keypoints float32 [T, K, 3], given its uncut masks uint8 [T, R, R]."""
+        return joints_crop(self.crop, self.crop_margin)
+
+
+def pose_input(input_mode: str, pose: Path | None, who: str) -> Path | None:
+    """The keypoints a model of ``input_mode`` reads: ``pose`` for a pose input mode (an error naming ``who``
+    without it), else None (keypoints beside a model that reads none are not its data)."""
+    if not reads_pose(input_mode):
+        return None
+    if pose is None:
+        raise McatError(f"{who} reads pose keypoints (input mode '{input_mode}'): run `mcat pose` and give its "
+                        "output (--pose data/pose)")
+    return Path(pose)
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,14 @@ class ModelFile:
     class_names: list[str]
     preprocessing: Preprocessing
     meta: dict[str, Any]  # metrics, mlflow_run_id, data_digest, train params
+
+    @property
+    def input_mode(self) -> str:
+        return self.meta.get("train", {}).get("input_mode", "both")
+
+    def pose_store(self, pose: Path | None, path: Path) -> Path | None:
+        """The keypoints this model reads beside its clips (:func:`pose_input`)."""
+        return pose_input(self.input_mode, pose, str(path))
 
 
 def save_model_file(path: Path, model: nn.Module, state_dict: dict, *, class_names: list[str],

@@ -38,7 +38,7 @@ def make_pipeline(image: str, secret_name: str | None = "mcat-env", train_image:
         return task
 
     def steps(params, ingest_shards, mask_shards, train_step) -> None:
-        """Every step, with ``train_step(windows, store, masks)`` making the task whose ``model`` is trained."""
+        """Every step, with ``train_step(windows, store, masks, pose)`` making the task whose ``model`` is trained."""
         plan = with_env(ops.plan_ingest_shards(params=params, shards=ingest_shards))
         with dsl.ParallelFor(plan.output, name="ingest-shards") as ingest_recordings:
             part = with_env(ops.ingest_shard(params=params, recordings=ingest_recordings))
@@ -53,13 +53,16 @@ def make_pipeline(image: str, secret_name: str | None = "mcat-env", train_image:
         gate = ops.validate(params=params, store=ingest.outputs["store"], masks=masks.outputs["masks"],
                             pose=pose.outputs["pose"])
         windows = ops.windows(params=params, store=ingest.outputs["store"], masks=masks.outputs["masks"]).after(gate)
-        train = train_step(windows.outputs["windows"], ingest.outputs["store"], masks.outputs["masks"])
+        train = train_step(windows.outputs["windows"], ingest.outputs["store"], masks.outputs["masks"],
+                           pose.outputs["pose"])
         train.set_caching_options(False)
         evaluate = with_env(ops.evaluate(params=params, model=train.outputs["model"],
                                          windows=windows.outputs["windows"], store=ingest.outputs["store"],
-                                         masks=masks.outputs["masks"])).set_caching_options(False)
+                                         masks=masks.outputs["masks"], pose=pose.outputs["pose"]))
+        evaluate.set_caching_options(False)
         with_env(ops.speedtest(params=params, model=train.outputs["model"], store=ingest.outputs["store"],
-                               masks=masks.outputs["masks"])).after(evaluate).set_caching_options(False)
+                               masks=masks.outputs["masks"], pose=pose.outputs["pose"])
+                 ).after(evaluate).set_caching_options(False)
         with_env(ops.register(params=params, model=train.outputs["model"],
                               reports=evaluate.outputs["reports"])).set_caching_options(False)
 
@@ -68,8 +71,8 @@ def make_pipeline(image: str, secret_name: str | None = "mcat-env", train_image:
         @dsl.pipeline(name=name, description=description)
         def training(params: str, ingest_shards: int, mask_shards: int, train_accelerator: str = "nvidia.com/gpu",
                      train_accelerator_count: int = 1, train_cpu: str = "4", train_memory: str = "16G"):
-            def in_this_pod(windows, store, masks) -> dsl.PipelineTask:
-                train = with_env(train_ops.train(params=params, windows=windows, store=store, masks=masks,
+            def in_this_pod(windows, store, masks, pose) -> dsl.PipelineTask:
+                train = with_env(train_ops.train(params=params, windows=windows, store=store, masks=masks, pose=pose,
                                                  processes=train_accelerator_count))
                 train.set_accelerator_type(train_accelerator).set_accelerator_limit(train_accelerator_count)
                 return train.set_cpu_request(train_cpu).set_memory_request(train_memory)
@@ -83,8 +86,8 @@ def make_pipeline(image: str, secret_name: str | None = "mcat-env", train_image:
                           train_nodes: int = train_nodes, train_accelerator: str = "nvidia.com/gpu",
                           train_accelerator_count: int = 1, train_cpu: str = "4", train_memory: str = "16G",
                           train_timeout_h: float = 72.0):
-        def as_train_job(windows, store, masks) -> dsl.PipelineTask:
-            return with_env(ops.train_job(params=params, windows=windows, store=store, masks=masks,
+        def as_train_job(windows, store, masks, pose) -> dsl.PipelineTask:
+            return with_env(ops.train_job(params=params, windows=windows, store=store, masks=masks, pose=pose,
                                           image=train_image or image, staging=train_staging, nodes=train_nodes,
                                           processes=train_accelerator_count, accelerator=train_accelerator,
                                           cpu=train_cpu, memory=train_memory, secret=secret_name or "",

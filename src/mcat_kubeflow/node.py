@@ -50,7 +50,7 @@ def run_node(job_uri: str, work: Path) -> Path:
     inputs = mirror(f"{job_uri}/inputs", work / "inputs", setting=setting)
     out = work / "model"
     train_in_processes((inputs / "params.json").read_text(), nproc, inputs / "windows", inputs / "store",
-                       inputs / "masks", out, track=True, nodes=nodes)
+                       inputs / "masks", inputs / "pose", out, track=True, nodes=nodes)
     if nodes.rank == 0:
         upload(out, f"{job_uri}/model", setting=setting)
         print(f"node 0: uploaded the training folder to {job_uri}/model")

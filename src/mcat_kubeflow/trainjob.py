@@ -9,7 +9,7 @@ template per replica, and the Trainer hands every node torchrun's settings as ``
 
 The step, in order:
 
-1. the params and the windows, store and masks artifacts go to ``<staging>/<job>/inputs/`` (S3);
+1. the params and the windows, store, masks and pose artifacts go to ``<staging>/<job>/inputs/`` (S3);
 2. it creates the TrainJob, owned by its own pod (cancel the run, and Kubernetes deletes the TrainJob);
 3. each node (:mod:`mcat_kubeflow.node`) fetches the inputs and runs torchrun with one process per GPU (NCCL);
    node 0 holds global rank 0 and uploads the training folder to ``<staging>/<job>/model/``;
@@ -83,8 +83,8 @@ def job_state(job: dict) -> tuple[str, str] | None:
     return None
 
 
-def stage_inputs(params_json: str, windows: Path, store: Path, masks: Path, job_uri: str) -> None:
-    """Upload what every node trains from to ``<job_uri>/inputs/``: params.json, windows/, store/, masks/."""
+def stage_inputs(params_json: str, windows: Path, store: Path, masks: Path, pose: Path, job_uri: str) -> None:
+    """Upload what every node trains from to ``<job_uri>/inputs/``: params.json, windows/, store/, masks/, pose/."""
     import tempfile
 
     from mcat.data.s3 import upload
@@ -93,11 +93,11 @@ def stage_inputs(params_json: str, windows: Path, store: Path, masks: Path, job_
     with tempfile.TemporaryDirectory(prefix="mcat-job-") as folder:
         (Path(folder) / "params.json").write_text(params_json)
         upload(Path(folder), f"{job_uri}/inputs", setting=setting)
-    for part, local in (("windows", windows), ("store", store), ("masks", masks)):
+    for part, local in (("windows", windows), ("store", store), ("masks", masks), ("pose", pose)):
         upload(Path(local), f"{job_uri}/inputs/{part}", setting=setting)
 
 
-def run_train_job(params_json: str, windows: Path, store: Path, masks: Path, out: Path, *, image: str,
+def run_train_job(params_json: str, windows: Path, store: Path, masks: Path, pose: Path, out: Path, *, image: str,
                   staging: str, layout: JobLayout, secret: str | None, env_keys: tuple[str, ...],
                   timeout_s: float, poll_s: float = 30.0) -> Path:
     """Train as a TrainJob of ``layout`` and fetch its training folder into ``out``; returns the model file."""
@@ -117,7 +117,7 @@ def run_train_job(params_json: str, windows: Path, store: Path, masks: Path, out
     api, namespace = _custom_objects_api()
     name = job_name()
     job_uri = f"{staging.rstrip('/')}/{name}"
-    stage_inputs(params_json, windows, store, masks, job_uri)
+    stage_inputs(params_json, windows, store, masks, pose, job_uri)
     body = manifest(name, image, job_uri, layout, secret, env_keys, _own_pod(namespace))
     _call(lambda: api.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body), name, namespace,
           f"the cluster has no TrainJob kind ({GROUP}/{VERSION}): install Kubeflow Trainer v2, or train on one node "

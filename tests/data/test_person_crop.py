@@ -5,7 +5,7 @@ import torch
 
 from mcat.config import WindowsParams
 from mcat.data.dataset import WindowDataset
-from mcat.data.person_crop import person_box, person_crop, window_crop
+from mcat.data.person_crop import joints_crop, person_box, person_crop, window_crop
 from mcat.modelfile import Preprocessing
 from mcat.windows.stage import make_windows
 
@@ -66,3 +66,18 @@ def test_the_crop_is_recorded_with_the_windows_and_the_model(tmp_path, tiny_stor
     pre = Preprocessing(R, 8, 8, 4, "provided", 30.0, "pad", ds.crop, ds.crop_margin)
     np.testing.assert_array_equal(pre.window_crop()(whole), person_crop(whole, 0.2))
     assert window_crop("none", 0.2)(whole) is whole
+
+
+def test_keypoints_follow_the_person_crop_and_leave_when_outside_it():
+    clip = clip_with([(8, 16, 24, 32), (10, 18, 22, 30)])  # box (8, 16, 16): 3x
+    joints = np.zeros((2, 13, 3), np.float32)
+    joints[:, 1] = [20 / R, 12 / R, 1.0]  # row 12, column 20: inside the box
+    joints[:, 2] = [40 / R, 40 / R, 1.0]  # outside the box
+    joints[:, 3] = [20 / R, 12 / R, 0.0]  # unseen
+    moved = joints_crop("person", 0.0)(joints, clip[1])
+    np.testing.assert_allclose(moved[:, 1], [[(20 - 16) / 16, (12 - 8) / 16, 1.0]] * 2, atol=1e-6)
+    assert (moved[:, 2:] == 0).all()  # left the crop, or never seen: (0, 0, 0)
+    x, y = (moved[0, 1, :2] * R).astype(int)
+    assert person_crop(clip, 0.0)[1, 0, y, x] == 1  # on the person in the cut frame too
+    assert joints_crop("none", 0.0)(joints, clip[1]) is joints
+    assert joints_crop("person", 0.0)(joints, np.zeros_like(clip[1])) is joints  # no person: the whole frame

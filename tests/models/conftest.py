@@ -20,6 +20,14 @@ def random_clips(batch: int = 2, t: int = 4, size: int = 32, seed: int = 0) -> t
     return clips
 
 
+def random_pose(batch: int = 2, t: int = 4, seed: int = 0) -> torch.Tensor:
+    """float [B, T, 13, 3]: random joints in the frame, about one in five unseen (0, 0, 0)."""
+    g = torch.Generator().manual_seed(seed)
+    pose = torch.rand(batch, t, 13, 3, generator=g)
+    pose[..., 2] = (pose[..., 2] > 0.2).float()
+    return pose * pose[..., 2:]
+
+
 @pytest.fixture
 def clips() -> torch.Tensor:
     return random_clips()

@@ -1,11 +1,12 @@
 """The paper's model: the mask stream matters, the attention maps, learning through both streams."""
 
+import pytest
 import torch
 from torch import nn
 
 from mcat.models import build
 
-from .conftest import SMALL, random_clips
+from .conftest import SMALL, random_clips, random_pose
 
 
 def test_zeroing_the_mask_changes_the_logits():
@@ -59,3 +60,51 @@ def test_overfits_a_task_that_needs_both_streams():
     assert train_accuracy("cross_attention") == 1.0
     # Without the mask stream half of the information is missing: at most chance within each brightness.
     assert train_accuracy("none") <= 0.6
+
+
+def test_pose_tokens_are_keys_beside_the_mask_tokens_and_the_pose_mode_reads_no_pixels():
+    clips, pose = random_clips(3, t=6), random_pose(3, t=6)
+    model = build("mcat", "both+pose", 5, **SMALL).eval()
+    alpha = model.attention_maps(clips, pose)
+    assert alpha.shape == (3, SMALL["heads"], 6, 12)  # 6 mask tokens, then 6 pose tokens
+    assert not torch.allclose(model(clips, pose), model(clips, random_pose(3, t=6, seed=1)), atol=1e-5)
+    pose_only = build("mcat", "pose", 5, **SMALL).eval()
+    torch.testing.assert_close(pose_only(clips, pose), pose_only(random_clips(3, t=6, seed=1), pose))
+    assert not hasattr(pose_only, "encoder")  # no frame encoder to train
+    with pytest.raises(ValueError, match="reads keypoints: call model\\(clips, pose\\)"):
+        model(clips)
+    with pytest.raises(ValueError, match="reads no keypoints"):
+        build("mcat", "both", 5, **SMALL)(clips, pose)
+    with pytest.raises(ValueError, match="expected keypoints \\[B, T, 13, 3\\]"):
+        model(clips, pose[:, :, :5])
+
+
+def pose_task(n: int = 32, t: int = 4, size: int = 24) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Identical clips whose class only the keypoints tell: label = which of 4 joints is raised above the head."""
+    clips = random_clips(n, t=t, size=size)
+    clips[:] = clips[0]
+    labels = torch.arange(n) % 4
+    pose = random_pose(n, t=t)
+    pose[..., 1] = pose[..., 1] * 0.5 + 0.4  # every joint below y = 0.4 ...
+    pose[..., 2] = 1.0
+    pose[:, :, 0, 1] = 0.3  # ... the head at 0.3 ...
+    pose[torch.arange(n), :, 3 + labels, 1] = 0.1  # ... and one joint (elbows, wrists) raised above it
+    return clips, pose, labels
+
+
+def test_keypoints_alone_learn_what_the_pixels_cannot_tell():
+    clips, pose, labels = pose_task()
+    accuracy = {}
+    for mode in ("pose", "both"):
+        torch.manual_seed(0)
+        model = build("mcat", mode, 4, dropout=0.0, **SMALL)
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+        call = (lambda: model(clips, pose)) if mode == "pose" else (lambda: model(clips))
+        for _ in range(100):
+            opt.zero_grad()
+            nn.functional.cross_entropy(call(), labels).backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            accuracy[mode] = (call().argmax(dim=1) == labels).float().mean().item()
+    assert accuracy["pose"] == 1.0 and accuracy["both"] <= 0.3

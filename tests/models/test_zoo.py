@@ -8,19 +8,22 @@ import torch
 
 from mcat.errors import McatError
 from mcat.inference import prepare
+from mcat.model_names import POSE_MODES, reads_pose
 from mcat.models import FUSIONS, INPUT_MODES, MODELS, build, from_config
 
-from .conftest import SMALL, SMALL_BY_MODEL
+from .conftest import SMALL, SMALL_BY_MODEL, random_pose
 
-CASES = [(name, mode, {}) for name in MODELS for mode in INPUT_MODES if name != "mcat"]
-CASES += [("mcat", mode, {"fusion": fusion}) for mode in INPUT_MODES for fusion in FUSIONS]
+IMAGE_MODES = [mode for mode in INPUT_MODES if not reads_pose(mode)]
+CASES = [(name, mode, {}) for name in MODELS for mode in IMAGE_MODES if name != "mcat"]
+CASES += [("mcat", mode, {"fusion": fusion}) for mode in IMAGE_MODES for fusion in FUSIONS]
+CASES += [("mcat", mode, {}) for mode in POSE_MODES]
 
 
 @pytest.mark.parametrize("name, mode, extra", CASES, ids=[f"{n}-{m}-{e.get('fusion', '')}" for n, m, e in CASES])
 def test_forward_backward(name, mode, extra, clips):
     # in the layout training and inference use (channels_last once refused ViViT's 5-D Conv3d weights)
     model = prepare(build(name, mode, num_classes=5, **SMALL_BY_MODEL[name], **extra), torch.device("cpu"))
-    logits = model(clips)
+    logits = model(clips, random_pose(2, t=clips.shape[2])) if reads_pose(mode) else model(clips)
     assert logits.shape == (2, 5) and torch.isfinite(logits).all()
     logits.logsumexp(dim=1).sum().backward()
     for pname, p in model.named_parameters():
@@ -72,6 +75,10 @@ def test_registry_errors_name_the_choices():
         build("lstm", depth=3)
     with pytest.raises(McatError, match="fusion must be one of"):
         build("mcat", fusion="sum")
+    with pytest.raises(McatError, match="model 'tcn' reads no pose keypoints: input mode 'both\\+pose' is for mcat"):
+        build("tcn", "both+pose")
+    with pytest.raises(McatError, match="pose tokens join by cross-attention"):
+        build("mcat", "mask+pose", fusion="add")
 
 
 def test_models_import_with_torch_alone():

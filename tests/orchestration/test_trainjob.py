@@ -91,14 +91,15 @@ def test_compiled_for_nodes_the_training_step_is_a_train_job_on_the_data_image(t
     assert not (tmp_path / "x.yaml").exists()
 
 
-def test_two_nodes_train_one_model_through_s3(tiny_windows, s3_env, mlflow_env, tmp_path):
+def test_two_nodes_train_one_model_through_s3(tiny_windows, tiny_pose, s3_env, mlflow_env, tmp_path):
     """What the TrainJob's pods do, here: two `python -m mcat_kubeflow.node` with the PET_* settings the Trainer
-    gives, one process each (gloo); node 0 uploads the one model, the step fetches it."""
+    gives, one process each (gloo); node 0 uploads the one model, the step fetches it. The model reads keypoints
+    too, so every input the nodes need travels."""
     boto3.client("s3").create_bucket(Bucket="staging")
     job_uri = f"s3://staging/jobs/mcat-train-{uuid.uuid4().hex[:6]}"
     experiment = f"nodes-{uuid.uuid4().hex[:6]}"
-    params = tiny_params("train.epochs=2", f"mlflow.experiment={experiment}")
-    stage_inputs(params.model_dump_json(), *tiny_windows, job_uri)
+    params = tiny_params("train.epochs=2", "train.input_mode=both+pose", f"mlflow.experiment={experiment}")
+    stage_inputs(params.model_dump_json(), *tiny_windows, tiny_pose, job_uri)
     port = str(_free_port())
     nodes = [subprocess.Popen([sys.executable, "-m", "mcat_kubeflow.node", job_uri, "--work", str(tmp_path / f"n{r}")],
                               env={**os.environ, "PET_NNODES": "2", "PET_NPROC_PER_NODE": "1", "PET_NODE_RANK": str(r),
@@ -118,22 +119,23 @@ def test_two_nodes_train_one_model_through_s3(tiny_windows, s3_env, mlflow_env, 
     client = MlflowClient(mlflow_env)
     [run] = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
     assert run.info.status == "FINISHED" and model.meta["mlflow_run_id"] == run.info.run_id
+    assert model.input_mode == "both+pose"
     assert not (tmp_path / "n1" / "model" / "model.pt").exists()  # rank 0 alone writes
 
 
-def test_bad_launches_are_one_line_and_write_nothing(tiny_windows, s3_env, tmp_path, monkeypatch, capsys):
+def test_bad_launches_are_one_line_and_write_nothing(tiny_windows, tiny_pose, s3_env, tmp_path, monkeypatch, capsys):
     json = tiny_params().model_dump_json()
     layout = JobLayout(nodes=2, processes=1)
     common = dict(image="i", layout=layout, secret=None, env_keys=SECRET_ENV, timeout_s=60)
     with pytest.raises(McatError, match="multi-node training stages its inputs and model through S3"):
-        run_train_job(json, *tiny_windows, tmp_path / "out", staging="/shared/staging", **common)
+        run_train_job(json, *tiny_windows, tiny_pose, tmp_path / "out", staging="/shared/staging", **common)
     with pytest.raises(McatError, match=r"does not split over 6 processes"):
-        run_train_job(json, *tiny_windows, tmp_path / "out", staging="s3://staging/jobs",
+        run_train_job(json, *tiny_windows, tiny_pose, tmp_path / "out", staging="s3://staging/jobs",
                       **{**common, "layout": JobLayout(nodes=3, processes=2)})
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     boto3.client("s3").create_bucket(Bucket="untouched")
     with pytest.raises(McatError, match="no Kubernetes API to create the TrainJob on"):
-        run_train_job(json, *tiny_windows, tmp_path / "out", staging="s3://untouched/jobs", **common)
+        run_train_job(json, *tiny_windows, tiny_pose, tmp_path / "out", staging="s3://untouched/jobs", **common)
     assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket="untouched")  # nothing staged
     assert not (tmp_path / "out").exists()
 

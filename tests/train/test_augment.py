@@ -24,7 +24,7 @@ def silhouette_clips(batch=8, t=6, size=40, seed=0) -> torch.Tensor:
 
 def test_masks_stay_binary_and_aligned_with_gray():
     out = augment(silhouette_clips(), PAPER.model_copy(update={"brightness": (1, 1), "contrast": (1, 1)}),
-                  torch.Generator().manual_seed(1))
+                  torch.Generator().manual_seed(1))[0]
     gray, mask = out[:, 0], out[:, 1]
     assert set(mask.unique().tolist()) <= {0.0, 1.0}
     person = gray > 0.5
@@ -34,14 +34,14 @@ def test_masks_stay_binary_and_aligned_with_gray():
 
 def test_one_draw_per_clip_for_all_frames():
     clips = silhouette_clips()  # every frame of a clip is the same
-    out = augment(clips, PAPER, torch.Generator().manual_seed(2))
+    out = augment(clips, PAPER, torch.Generator().manual_seed(2))[0]
     assert torch.equal(out[:, :, :1].expand_as(out), out)
 
 
 def test_identity_params_change_nothing_and_flip_mirrors():
     clips = silhouette_clips()
-    torch.testing.assert_close(augment(clips, NONE, torch.Generator().manual_seed(0)), to_float(clips))
-    flipped = augment(clips, NONE.model_copy(update={"hflip_p": 1.0}), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(augment(clips, NONE, torch.Generator().manual_seed(0))[0], to_float(clips))
+    flipped = augment(clips, NONE.model_copy(update={"hflip_p": 1.0}), torch.Generator().manual_seed(0))[0]
     torch.testing.assert_close(flipped, to_float(clips).flip(-1))
 
 
@@ -49,7 +49,7 @@ def test_photometric_jitter_touches_gray_only_and_stays_in_range():
     clips = silhouette_clips()
     clips[:, 0] = torch.randint(0, 256, clips[:, 0].shape, dtype=torch.uint8)
     jitter = NONE.model_copy(update={"brightness": (0.5, 1.5), "contrast": (0.5, 1.5)})
-    out = augment(clips, jitter, torch.Generator().manual_seed(3))
+    out = augment(clips, jitter, torch.Generator().manual_seed(3))[0]
     assert torch.equal(out[:, 1], clips[:, 1].float())
     assert not torch.allclose(out[:, 0], clips[:, 0].float() / 255)
     assert out[:, 0].min() >= 0 and out[:, 0].max() <= 1
@@ -57,9 +57,9 @@ def test_photometric_jitter_touches_gray_only_and_stays_in_range():
 
 def test_same_seed_same_draws():
     clips = silhouette_clips()
-    a = augment(clips, PAPER, torch.Generator().manual_seed(5))
-    b = augment(clips, PAPER, torch.Generator().manual_seed(5))
-    c = augment(clips, PAPER, torch.Generator().manual_seed(6))
+    a = augment(clips, PAPER, torch.Generator().manual_seed(5))[0]
+    b = augment(clips, PAPER, torch.Generator().manual_seed(5))[0]
+    c = augment(clips, PAPER, torch.Generator().manual_seed(6))[0]
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
@@ -79,3 +79,44 @@ def test_segmenter_errors_only_where_asked_and_masks_stay_binary():
     assert ((area > 0) & (area < 0.8 * full)).any()  # missed parts
     again = segmenter_errors(mask, 1.0, torch.Generator().manual_seed(0))
     assert torch.equal(noisy, again)
+
+
+def marked_joints(batch=16, t=4, size=48, seed=0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clips whose mask is one 4x4 patch per joint (a distinct gray level per joint, patches 10 px apart) and those
+    joints [B, T, K, 3]: a joint that moves with the pixels stays on its patch."""
+    from mcat.pose.joints import K
+
+    g = torch.Generator().manual_seed(seed)
+    clips = torch.zeros(batch, 2, t, size, size, dtype=torch.uint8)
+    joints = torch.zeros(batch, t, K, 3)
+    for b in range(batch):
+        cells = torch.randperm(16, generator=g)[:K].tolist()  # 13 of a 4 x 4 grid of 10 px cells
+        for k, cell in enumerate(cells):
+            y, x = (4 + 10 * (cell // 4) + torch.randint(0, 3, (1,), generator=g).item(),
+                    4 + 10 * (cell % 4) + torch.randint(0, 3, (1,), generator=g).item())
+            clips[b, 1, :, y:y + 4, x:x + 4] = 1
+            clips[b, 0, :, y:y + 4, x:x + 4] = 10 + 15 * k
+            joints[b, :, k] = torch.tensor([(x + 2) / size, (y + 2) / size, 1.0])
+    joints[:, :, 0] = 0  # the head unseen: it must stay (0, 0, 0)
+    return clips, joints
+
+
+def test_keypoints_move_with_the_crop_and_flip_and_swap_left_and_right():
+    from mcat.pose.joints import JOINTS
+
+    clips, joints = marked_joints()
+    flip_all = PAPER.model_copy(update={"hflip_p": 1.0, "brightness": (1, 1), "contrast": (1, 1)})
+    out, moved = augment(clips, flip_all, torch.Generator().manual_seed(3), joints)
+    assert moved.shape == joints.shape
+    assert (moved[:, :, 0] == 0).all()  # unseen stays unseen
+    size, checked = clips.shape[-1], 0
+    for b, t, k in (moved[..., 2] > 0).nonzero().tolist():
+        x, y = (moved[b, t, k, :2] * size).long().clamp(0, size - 1).tolist()
+        name = JOINTS[k]  # mirrored, a joint is the one of the other side before the flip
+        source = JOINTS.index(name[:-1] + {"l": "r", "r": "l"}[name[-1]]) if name[-2:] in ("_l", "_r") else k
+        assert out[b, 1, t, y, x] == 1, (b, t, k)
+        assert abs(out[b, 0, t, y, x].item() * 255 - (10 + 15 * source)) < 8, (b, t, k)
+        checked += 1
+    assert checked > 0.8 * joints[..., 2].gt(0).sum()  # the crop keeps most joints; the rest became unseen
+    none, same = augment(clips, NONE, torch.Generator().manual_seed(0), joints)
+    torch.testing.assert_close(same, joints)

@@ -30,7 +30,7 @@ def test_loss_decreases_and_beats_chance(tiny_trained):
     assert payload["class_names"] == ["non_activity", "squats", "jumping_jacks", "bicep_curls"]
     assert payload["preprocessing"] == {"resolution": 32, "T": 16, "stride": 8, "label_frame": 8,
                                         "mask_backend": "provided", "fps": 30.0, "fit": "pad", "crop": "none",
-                                        "crop_margin": 0.15}
+                                        "crop_margin": 0.15, "pose_backend": ""}
     assert payload["meta"]["best_epoch"] == result.best_epoch
     assert (out / "history.csv").read_text().count("\n") == params.train.epochs + 1
 

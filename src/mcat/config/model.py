@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator
 
 from mcat.config.base import Strict, ordered_range, positive_range
-from mcat.model_names import MODEL_NAMES
+from mcat.model_names import INPUT_MODES, MODEL_NAMES
 
 
 def _known_model(name: str) -> str:
@@ -16,8 +16,14 @@ def _known_model(name: str) -> str:
     return name
 
 
+def _known_input_mode(mode: str) -> str:
+    if mode not in INPUT_MODES:
+        raise ValueError(f"unknown input mode '{mode}'; choose one of {', '.join(INPUT_MODES)}")
+    return mode
+
+
 ModelName = Annotated[str, AfterValidator(_known_model)]
-InputMode = Literal["raw", "both", "mask"]
+InputMode = Annotated[str, AfterValidator(_known_input_mode)]
 
 
 class AugmentParams(Strict):

@@ -54,5 +54,7 @@ class PredictParams(Strict):
 
     mask_backend: Literal["selfie", "background", "yolo"] = Field(
         description="masks for new videos (settings under masks.<backend>); no dataset masks exist for them")
+    pose_backend: Literal["blazepose", "yolo"] = Field(
+        description="keypoints for new videos, for the models that read them (settings under pose.<backend>)")
     batch_size: int = Field(ge=1, description="windows per forward pass")
     min_segment_seconds: float = Field(ge=0, description="shorter runs of one class merge into their neighbours")

@@ -6,14 +6,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from mcat.data.store import MaskStore, Store
+from mcat.data.store import MaskStore, PoseStore, Store
 
 
-def data_digest(windows: Path, store: Path, masks: Path) -> str:
-    """sha256 (hex) over the window index, the store's index and per-recording meta (sources, params) and
-    the masks' stamps: small files that change whenever the pixels, labels or windows do."""
+def data_digest(windows: Path, store: Path, masks: Path, pose: Path | None = None) -> str:
+    """sha256 (hex) over the window index, the store's index and per-recording meta (sources, params), the
+    masks' stamps and, for a model that reads them, the keypoints' stamps: small files that change whenever the
+    pixels, labels, keypoints or windows do."""
     files = sorted(Path(windows).glob("*.csv")) + [Path(windows) / "stats.json"]
     files += Store.index_files(store) + MaskStore.stamp_files(masks)
+    files += PoseStore.stamp_files(pose) if pose is not None else []
     h = hashlib.sha256()
     for file in files:
         if file.is_file():

@@ -7,7 +7,7 @@ and never smaller than ``MIN_SIDE`` of the frame (a far-away person is not blown
 box outside the frame read as zero, like the bars of ``ingest.fit: pad``. Gray frames are resized bilinearly
 (antialiased), masks with nearest neighbour so they stay binary. A window without any mask pixel is kept
 whole. The same function serves training, evaluation, the speed test and ``mcat predict``
-(``Preprocessing.crop``).
+(``Preprocessing.crop``); :func:`joints_crop` moves a window's keypoints into the same box.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import InterpolationMode
 from torchvision.transforms.v2 import functional as F
+
+from mcat.data.keypoints import reframe
 
 MIN_SIDE = 0.25  # smallest box side, share of the frame side R
 
@@ -60,3 +62,17 @@ def window_crop(crop: str, margin: float) -> Callable[[np.ndarray], np.ndarray]:
     if crop == "person":
         return lambda clip: person_crop(clip, margin)
     raise ValueError(f"unknown crop {crop!r}: none or person")
+
+
+def joints_crop(crop: str, margin: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """What :func:`window_crop` does to a window's keypoints: ``(joints float32 [T, K, 3], masks uint8 [T, R, R]) →
+    joints`` in the frame of the masks' box (identity for ``none`` and for a window without any mask pixel)."""
+    def cut(joints: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        box = person_box(masks, margin) if crop == "person" else None
+        if box is None:
+            return joints
+        top, left, side = (torch.tensor([v / masks.shape[-1]]) for v in box)
+        return reframe(torch.from_numpy(np.array(joints, np.float32))[None], left, top, side, side)[0].numpy()
+
+    window_crop(crop, margin)  # the same crops, the same error for any other
+    return cut

@@ -130,6 +130,8 @@ def backend_recipe(section) -> dict:
 class _PerRecording:
     """One array per recording of a frame store at ``root``, each with its stamp, and one quality table."""
 
+    REDO: str  # the command that remakes them
+
     def __init__(self, root: Path):
         self.root = Path(root)
 
@@ -156,6 +158,19 @@ class _PerRecording:
             return False
         return made_from == stamp and array_problem(self.path(rid), dtype, shape) is None
 
+    def backend(self) -> str:
+        """The backend every recording's array was made with (from their stamps); an error when they differ."""
+        backends = set()
+        for path in self.stamp_files(self.root):
+            try:
+                backends.add(json.loads(path.read_text()).get("backend", "?"))
+            except (OSError, ValueError, AttributeError):
+                raise McatError(f"{path} is damaged (not a JSON stamp): {self.REDO}") from None
+        if len(backends) != 1:
+            raise McatError(f"{self.root} holds arrays of {len(backends)} backends ({sorted(backends)}): "
+                            f"{self.REDO} so that every recording's come from one backend")
+        return backends.pop()
+
     def write(self, rid: str, array: np.ndarray, stamp: dict) -> None:
         """``rid``'s array, then its stamp (each all or nothing: a crash between leaves a stale stamp, redone)."""
         with atomic_file(self.path(rid)) as tmp:
@@ -167,6 +182,8 @@ class _PerRecording:
 class PoseStore(_PerRecording):
     """The pose keypoints at ``root``."""
 
+    REDO = "run `mcat pose` again"
+
     def pose(self, rid: str, n_frames: int | None, joints: int) -> np.ndarray:
         """float32 [N, K, 3], memory-mapped; a :class:`McatError` when missing, damaged or not of that shape."""
         return open_array(self.path(rid), np.float32, (n_frames, joints, 3), "run `mcat pose` again (it rebuilds "
@@ -176,21 +193,10 @@ class PoseStore(_PerRecording):
 class MaskStore(_PerRecording):
     """The person masks at ``root``."""
 
+    REDO = "run `mcat masks` again"
+
     def overlay_path(self, rid: str) -> Path:
         return self.root / "overlays" / f"{rid}.png"
-
-    def backend(self) -> str:
-        """The mask backend the recordings' masks were made with (from their stamps)."""
-        backends = set()
-        for path in self.stamp_files(self.root):
-            try:
-                backends.add(json.loads(path.read_text()).get("backend", "?"))
-            except (OSError, ValueError, AttributeError):
-                raise McatError(f"{path} is damaged (not a JSON stamp): {REMASK}") from None
-        if len(backends) != 1:
-            raise McatError(f"{self.root} holds masks of {len(backends)} backends ({sorted(backends)}): run `mcat masks` "
-                            "again so that every recording's masks come from masks.backend")
-        return backends.pop()
 
     def masks(self, rid: str, shape: tuple[int, int, int]) -> np.ndarray:
         """uint8 {0,1} [N, R, R], memory-mapped; a :class:`McatError` when missing, damaged or not of ``shape``

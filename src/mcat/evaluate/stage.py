@@ -49,8 +49,8 @@ class EvaluateResult:
 
 
 def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks: Path, batch_size: int,
-                plots: Path, model_path: Path) -> dict[str, Any]:
-    dataset = WindowDataset(windows, split, store, masks)
+                plots: Path, model_path: Path, pose: Path | None = None) -> dict[str, Any]:
+    dataset = WindowDataset(windows, split, store, masks, pose_dir=pose)
     check_windows(model, dataset, model_path)
     device = device_of(model.model)
     labels, probs = predict_proba(model.model, DataLoader(dataset, batch_size=batch_size), device)
@@ -106,8 +106,9 @@ def speed_shift_table(metrics: dict[str, Any]) -> str:
 
 
 def explain_windows(params: ExplainParams, model: ModelFile, windows: Path, store: Path, masks: Path,
-                    out: Path) -> str:
-    """Draw ``params.per_class`` windows per class of ``params.split`` into ``out``; what was drawn, or why not."""
+                    out: Path, pose: Path | None = None) -> str:
+    """Draw ``params.per_class`` windows per class of ``params.split`` into ``out`` (``pose``: the keypoints the
+    model reads, if any); what was drawn, or why not."""
     from mcat.explain.maps import cam_layers
     from mcat.explain.clips import explain_split, model_label
 
@@ -117,17 +118,18 @@ def explain_windows(params: ExplainParams, model: ModelFile, windows: Path, stor
         return f"explain: none ({exc})"
     with atomic_dir(out) as tmp:
         explained = explain_split(params, {model_label(model, "", set()): model},
-                                  WindowDataset(windows, params.split, store, masks), tmp)
+                                  WindowDataset(windows, params.split, store, masks, pose_dir=pose), tmp)
     return f"explain: {len(explained)} {params.split} windows ({params.method}) in {out}"
 
 
 def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Path, masks: Path, reports: Path, *,
-             device: str = "auto", tracking: MlflowParams | None = None,
+             pose: Path | None = None, device: str = "auto", tracking: MlflowParams | None = None,
              explain: ExplainParams | None = None) -> EvaluateResult:
     """Score ``model_path`` on ``params.splits`` on ``device`` and write the reports (see the module docstring);
-    with ``explain`` (when its split is scored and ``per_class`` > 0), the Grad-CAM pictures too; with
-    ``tracking``, log them to the model's MLflow run."""
+    ``pose``: the keypoints, for a model that reads them; with ``explain`` (when its split is scored and
+    ``per_class`` > 0), the Grad-CAM pictures too; with ``tracking``, log them to the model's MLflow run."""
     model = load_model_file(model_path, resolve_device(device))
+    pose = model.pose_store(pose, model_path)
     available = sorted(p.stem for p in Path(windows).glob("*.csv"))
     if not available:
         raise McatError(f"{windows} holds no window index: run `mcat windows` first (or pass --windows)")
@@ -146,16 +148,16 @@ def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Pat
     reports = Path(reports)
     detail, splits = {}, {}
     for split in params.splits:
-        m = score_split(model, split, windows, store, masks, params.batch_size, reports / "plots", model_path)
+        m = score_split(model, split, windows, store, masks, params.batch_size, reports / "plots", model_path, pose)
         detail[split] = {"per_class": m.pop("per_class"), "confusion": m.pop("confusion")}
         splits[split] = {**m, "domain": "+".join(sorted(domains.get(split, {"?"})))}
     metrics: dict[str, Any] = dict(splits)
     if {"val", "test"} <= set(splits):
         metrics["speed_shift"] = {k: splits["val"][k] - splits["test"][k] for k in HEADLINE}
-    metrics["data_digest"] = data_digest(windows, store, masks)  # promotion compares models on the same data
+    metrics["data_digest"] = data_digest(windows, store, masks, pose)  # promotion compares models on the same data
     explained = None
     if explain is not None and explain.per_class and explain.split in params.splits:
-        explained = explain_windows(explain, model, windows, store, masks, reports / "plots" / "explain")
+        explained = explain_windows(explain, model, windows, store, masks, reports / "plots" / "explain", pose)
     else:  # no pictures of an earlier evaluation beside these reports
         shutil.rmtree(reports / "plots" / "explain", ignore_errors=True)
         if explain is not None and explain.per_class:

@@ -17,6 +17,7 @@ from mcat.errors import McatError
 from mcat.explain.figures import attention_png, window_png
 from mcat.explain.maps import cam_layers, cross_attention, grad_cams
 from mcat.inference import device_of
+from mcat.model_names import reads_pose
 from mcat.modelfile import ModelFile
 
 
@@ -60,23 +61,26 @@ def check_same_clips(models: dict[str, ModelFile]) -> None:
 
 
 def explain_clips(params: ExplainParams, models: dict[str, ModelFile], clips: np.ndarray, truth: list[int | None],
-                  sources: list[str], starts: list[int], out: Path) -> list[Explained]:
+                  sources: list[str], starts: list[int], out: Path, joints: np.ndarray | None = None) -> list[Explained]:
     """Draw the windows ``clips`` uint8 [N, 2, T, R, R] (true class ids ``truth``, None where unknown; from
-    ``sources`` at ``starts``) into the folder ``out``, which exists."""
+    ``sources`` at ``starts``; ``joints`` float32 [N, T, K, 3] their keypoints, for the models that read them)
+    into the folder ``out``, which exists."""
     names = next(iter(models.values())).class_names
     maps: dict[str, np.ndarray] = {}  # "<model>: <stream>" → CAMs [N, T, R, R]
     alphas: dict[str, np.ndarray] = {}
     predicted, targets = {}, {}
     for label, model in models.items():
         batch = torch.from_numpy(clips).to(device_of(model.model))
+        pose = torch.from_numpy(joints).to(batch.device) if reads_pose(model.input_mode) else None
         with torch.no_grad():
-            probs = torch.softmax(model.model(batch).float(), dim=1).cpu().numpy()
+            logits = model.model(batch) if pose is None else model.model(batch, pose)
+            probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
         predicted[label] = probs
         targets[label] = [int(p.argmax()) if params.target == "predicted" or t is None else t
                           for p, t in zip(probs, truth)]
-        for stream, cams in grad_cams(model.model, batch, targets[label], params.method).items():
+        for stream, cams in grad_cams(model.model, batch, targets[label], params.method, pose).items():
             maps[f"{label}: {stream}"] = cams
-        weights = cross_attention(model.model, batch)
+        weights = cross_attention(model.model, batch, pose)
         if weights is not None:
             alphas[label] = weights
     explained = []
@@ -112,10 +116,12 @@ def explain_split(params: ExplainParams, models: dict[str, ModelFile], dataset: 
     """:func:`explain_clips` of ``params.per_class`` windows per class of ``dataset`` into ``out`` (which exists),
     with index.json."""
     picks = split_windows(dataset, params.per_class)
-    clips = np.stack([dataset[i][0].numpy() for i in picks])
+    items = [dataset[i] for i in picks]
+    clips = np.stack([item[0].numpy() for item in items])
+    joints = np.stack([item[1].numpy() for item in items]) if dataset.pose_store is not None else None
     explained = explain_clips(params, models, clips, [int(dataset.labels[i]) for i in picks],
                               [dataset.recording_ids[dataset.recording[i]] for i in picks],
-                              [int(dataset.starts[i]) for i in picks], out)
+                              [int(dataset.starts[i]) for i in picks], out, joints)
     write_index(out, models, explained)
     return explained
 

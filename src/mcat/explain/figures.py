@@ -53,16 +53,19 @@ def window_png(path: Path, gray: np.ndarray, mask: np.ndarray, maps: dict[str, n
 
 
 def attention_png(path: Path, weights: dict[str, np.ndarray], title: str) -> None:
-    """One heat map per model: ``weights`` model label → α float [T, T] (row t: appearance frame t's attention
-    over the mask frames s)."""
+    """One heat map per model: ``weights`` model label → α float [T, S] (row t: appearance frame t's attention
+    over the mask frames s, then, for a model that reads keypoints, over the pose frames: S = 2T)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(weights), figsize=(4.6 * len(weights), 4.4), squeeze=False,
                              constrained_layout=True)
     for ax, (label, alpha) in zip(axes[0], weights.items()):
         image = ax.imshow(alpha, cmap="viridis", vmin=0)
-        ax.set_xticks(range(0, len(alpha), 2))
+        ax.set_xticks(range(0, alpha.shape[1], 2))
         ax.set_yticks(range(0, len(alpha), 2))
-        ax.set_xlabel("mask frame s (keys, values)")
+        ax.set_xlabel("mask frame s (keys, values)" if alpha.shape[1] == len(alpha) else
+                      f"mask frames 0-{len(alpha) - 1}, then pose frames (keys, values)")
+        if alpha.shape[1] > len(alpha):
+            ax.axvline(len(alpha) - 0.5, color="white", linewidth=1)
         ax.set_ylabel("appearance frame t (queries)")
         ax.set_title(label, fontsize=9)
         fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")

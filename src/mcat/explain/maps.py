@@ -29,14 +29,16 @@ from mcat.models.vivit import ViViT
 
 
 class ClipsAsImages(nn.Module):
-    """``model`` seen as an image model: float [B, 2·T, H, W] (T gray frames in [0, 1], then T masks) → logits."""
+    """``model`` seen as an image model: float [B, 2·T, H, W] (T gray frames in [0, 1], then T masks) → logits;
+    a model that reads keypoints gets ``pose`` [B, T, K, 3] beside them, held fixed."""
 
-    def __init__(self, model: nn.Module, T: int):
+    def __init__(self, model: nn.Module, T: int, pose: torch.Tensor | None = None):
         super().__init__()
-        self.model, self.T = model, T
+        self.model, self.T, self.pose = model, T, pose
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.model(images.unflatten(1, (2, self.T)))
+        clips = images.unflatten(1, (2, self.T))
+        return self.model(clips) if self.pose is None else self.model(clips, self.pose)
 
 
 def _encoder_layer(encoder: nn.Module) -> nn.Module:
@@ -52,6 +54,8 @@ def _tubelet_grid(model: ViViT, clips: torch.Tensor) -> Callable[[torch.Tensor],
 def cam_layers(model: nn.Module) -> dict[str, nn.Module]:
     """The layers mapped for ``model``, by stream name (see the module docstring)."""
     if isinstance(model, MaskCrossAttentionTransformer):
+        if model.input_mode == "pose":
+            raise McatError("mcat of input mode 'pose' sees no frames: it has no spatial layer to map")
         if model.fusion == "concat":
             return {"frames": _encoder_layer(model.encoder)}
         layers = {"appearance": _encoder_layer(model.encoder)}
@@ -67,9 +71,11 @@ def cam_layers(model: nn.Module) -> dict[str, nn.Module]:
                     "it was made from")
 
 
-def grad_cams(model: nn.Module, clips: torch.Tensor, targets: list[int], method: str = "gradcam") -> dict[str, np.ndarray]:
+def grad_cams(model: nn.Module, clips: torch.Tensor, targets: list[int], method: str = "gradcam",
+              pose: torch.Tensor | None = None) -> dict[str, np.ndarray]:
     """CAM maps float32 [B, T, H, W] in [0, 1] per stream of :func:`cam_layers`, for the class ``targets[b]`` of
-    clip b; ``clips`` uint8 [B, 2, T, H, W] as every model takes them."""
+    clip b; ``clips`` uint8 [B, 2, T, H, W] as every model takes them (and ``pose`` [B, T, K, 3] for a model that
+    reads keypoints)."""
     from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM, XGradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
@@ -80,16 +86,18 @@ def grad_cams(model: nn.Module, clips: torch.Tensor, targets: list[int], method:
     reshape = _tubelet_grid(model, clips) if isinstance(model, ViViT) else None
     maps = {}
     for stream, layer in cam_layers(model).items():
-        with methods[method](model=ClipsAsImages(model, T), target_layers=[layer], reshape_transform=reshape) as cam:
+        with methods[method](model=ClipsAsImages(model, T, pose), target_layers=[layer],
+                             reshape_transform=reshape) as cam:
             per_image = cam(input_tensor=images, targets=[ClassifierOutputTarget(int(t)) for t in targets])
         per_clip = per_image.reshape(len(clips), -1, *per_image.shape[1:])  # [B, T or t, H, W]
         maps[stream] = np.repeat(per_clip, T // per_clip.shape[1], axis=1).astype(np.float32)
     return maps
 
 
-def cross_attention(model: nn.Module, clips: torch.Tensor) -> np.ndarray | None:
-    """MCAT's cross-attention weights averaged over heads, float32 [B, T, T] (row t: appearance frame t's weights
-    over the mask frames s; rows sum to 1); None for a model without cross-attention."""
+def cross_attention(model: nn.Module, clips: torch.Tensor, pose: torch.Tensor | None = None) -> np.ndarray | None:
+    """MCAT's cross-attention weights averaged over heads, float32 [B, T, S] (row t: appearance frame t's weights
+    over the mask frames s, then with keypoints over the pose frames: S = 2T; rows sum to 1); None for a model
+    without cross-attention."""
     if not (isinstance(model, MaskCrossAttentionTransformer) and model.fusion == "cross_attention"):
         return None
-    return model.attention_maps(clips).mean(dim=1).float().cpu().numpy()
+    return model.attention_maps(clips, pose).mean(dim=1).float().cpu().numpy()

@@ -12,7 +12,8 @@ Under ``out`` (all or nothing)::
                             probability, the class mapped, the files
 
 ``<window>`` is ``<class>_<recording or video>_<start frame>``. The models must make the same clips (T,
-resolution, crop) over the same classes.
+resolution, crop) over the same classes. A model that reads keypoints gets them beside its clips (the pose store
+of a split, or the pose backend on a video), its attention picture then also over the pose frames.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ import numpy as np
 import torch
 
 from mcat.atomic import atomic_dir
-from mcat.config import ExplainParams, MasksParams, PredictParams
+from mcat.config import ExplainParams, MasksParams, PoseParams, PredictParams
 from mcat.data.dataset import WindowDataset
+from mcat.data.video import probe
 from mcat.errors import McatError
 from mcat.explain.clips import Explained, check_same_clips, explain_clips, explain_split, model_label, write_index
 from mcat.explain.maps import cam_layers
 from mcat.inference import resolve_device
-from mcat.modelfile import ModelFile, check_windows
+from mcat.model_names import reads_pose
+from mcat.modelfile import ModelFile, check_windows, pose_input
 
 
 @dataclass(frozen=True)
@@ -59,17 +62,25 @@ def check_per_class(params: ExplainParams) -> None:
                         "pictures of mcat evaluate)")
 
 
+def pose_of(models: dict[str, ModelFile], pose: Path | None) -> Path | None:
+    """The keypoints the models read: ``pose`` where one of them reads keypoints (an error without it), else None."""
+    readers = [(label, model) for label, model in models.items() if reads_pose(model.input_mode)]
+    return pose_input(readers[0][1].input_mode, pose, readers[0][0]) if readers else None
+
+
 def explain(params: ExplainParams, model_refs: list[str], windows: Path, store: Path, masks: Path, out: Path, *,
-            device: str = "auto") -> ExplainResult:
+            pose: Path | None = None, device: str = "auto") -> ExplainResult:
     """Explain ``params.per_class`` windows per class of split ``params.split`` with each model of
-    ``model_refs`` (files or MLflow URIs) into ``out`` (see the module docstring)."""
+    ``model_refs`` (files or MLflow URIs; ``pose``: the keypoints, where one reads them) into ``out`` (see the
+    module docstring)."""
     check_per_class(params)
     models = load_models(model_refs, resolve_device(device))
+    pose = pose_of(models, pose)
     if not (Path(windows) / f"{params.split}.csv").is_file():
         available = ", ".join(sorted(p.stem for p in Path(windows).glob("*.csv"))) or "none"
         raise McatError(f"no windows for split '{params.split}' in {windows} (splits: {available}): set "
                         "explain.split, or run `mcat windows` first")
-    dataset = WindowDataset(windows, params.split, store, masks)
+    dataset = WindowDataset(windows, params.split, store, masks, pose_dir=pose)
     for ref, model in zip(model_refs, models.values()):
         check_windows(model, dataset, Path(ref))
     if not len(dataset):
@@ -80,12 +91,14 @@ def explain(params: ExplainParams, model_refs: list[str], windows: Path, store: 
 
 
 def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out: Path, *, predict: PredictParams,
-                  masks: MasksParams, device: str = "auto") -> ExplainResult:
+                  masks: MasksParams, pose: PoseParams | None = None, device: str = "auto") -> ExplainResult:
     """Explain the ``params.per_class`` most confident windows of each class the first model finds in ``video``
-    (masks from ``predict.mask_backend`` with the ``masks`` settings, as ``mcat predict`` makes them)."""
+    (masks from ``predict.mask_backend`` with the ``masks`` settings, and keypoints from ``predict.pose_backend``
+    with the ``pose`` settings where a model reads them, as ``mcat predict`` makes them)."""
     from mcat.masks.backends import make_segmenter
     from mcat.masks.segment import segment_video
-    from mcat.predict.stage import classify, framing_of
+    from mcat.pose.stage import estimate_video
+    from mcat.predict.stage import classify, framing_of, pose_estimator
 
     check_per_class(params)
     if not Path(video).is_file():
@@ -93,20 +106,30 @@ def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out
     resolved = resolve_device(device)
     models = load_models(model_refs, resolved)
     first = next(iter(models.values()))
+    readers = [model for model in models.values() if reads_pose(model.input_mode)]
+    estimator = pose_estimator(readers[0], predict, pose) if readers else None
     segmenter = make_segmenter(masks.model_copy(update={"backend": predict.mask_backend}))
-    frames, person = segment_video(segmenter, Path(video), framing_of(first), masks.batch_size, with_gray=True)
+    framing = framing_of(first)
+    frames, person = segment_video(segmenter, Path(video), framing, masks.batch_size, with_gray=True)
+    joints = None
+    if estimator is not None:
+        info = probe(Path(video))
+        joints = estimate_video(estimator, Path(video), framing, person, info.width, info.height,
+                                "decoded for its masks")
     try:
-        starts, probs = classify(first, frames, person, predict.batch_size, resolved)
+        starts, probs = classify(first, frames, person, predict.batch_size, resolved,
+                                 joints if reads_pose(first.input_mode) else None)
     except McatError as exc:  # a video shorter than one window
         raise McatError(f"{video}: {exc}") from None
     best = probs.argmax(axis=1)
     picks = [int(i) for c in np.unique(best)
              for i in np.flatnonzero(best == c)[np.argsort(-probs[best == c, c])][:params.per_class]]
-    T, crop = first.preprocessing.T, first.preprocessing.window_crop()
-    clips = np.stack([crop(np.stack([frames[starts[i]:starts[i] + T], person[starts[i]:starts[i] + T]]))
-                      for i in picks])
+    T, crop, crop_joints = first.preprocessing.T, first.preprocessing.window_crop(), first.preprocessing.joints_crop()
+    windows = [slice(starts[i], starts[i] + T) for i in picks]
+    clips = np.stack([crop(np.stack([frames[w], person[w]])) for w in windows])
+    cut = None if joints is None else np.stack([crop_joints(joints[w], person[w]) for w in windows])
     with atomic_dir(out) as tmp:
         explained = explain_clips(params, models, clips, [None] * len(picks), [Path(video).name] * len(picks),
-                                  [int(starts[i]) for i in picks], tmp)
+                                  [int(starts[i]) for i in picks], tmp, cut)
         write_index(tmp, models, explained)
     return ExplainResult(Path(out), list(models), explained)

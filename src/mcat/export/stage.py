@@ -22,9 +22,11 @@ import torch
 from mcat.config import ExportParams, MlflowParams
 from mcat.data.dataset import WindowDataset
 from mcat.errors import McatError
+from mcat.model_names import reads_pose
 from mcat.modelfile import ModelFile, check_windows
 from mcat.models.export import export_onnx, export_torchscript, quantize_onnx
 from mcat.models.exported import OnnxClassifier
+from mcat.pose.joints import K
 from mcat.registry.load import load_model
 
 FILE_NAMES = {  # the default file of each format, beside models/model.pt
@@ -41,15 +43,32 @@ class ExportResult:
     run_id: str | None  # the MLflow run the file was logged to
 
 
-def calibration_clips(model: ModelFile, windows: Path, store: Path, masks: Path, count: int) -> np.ndarray:
-    """uint8 [N, 2, T, R, R]: ``count`` training windows evenly spread over the train split (all when fewer)."""
+def calibration_clips(model: ModelFile, windows: Path, store: Path, masks: Path, count: int,
+                      pose: Path | None = None) -> tuple[np.ndarray, ...]:
+    """The inputs of ``count`` training windows evenly spread over the train split (all when fewer): (clips uint8
+    [N, 2, T, R, R],) or, for a model that reads keypoints (``pose``: their store), (clips, keypoints float32
+    [N, T, K, 3])."""
     if not (Path(windows) / "train.csv").is_file():
         raise McatError(f"int8 export calibrates and checks on the training windows, and {windows}/train.csv is "
                         "missing: run the data stages (`dvc repro windows`) or pass --windows/--store/--masks")
-    dataset = WindowDataset(windows, "train", store, masks)
+    dataset = WindowDataset(windows, "train", store, masks, pose_dir=model.pose_store(pose, Path(str(windows))))
     check_windows(model, dataset, Path(str(windows)))
     picks = np.unique(np.linspace(0, len(dataset) - 1, min(count, len(dataset))).round().astype(int))
-    return np.stack([dataset[i][0].numpy() for i in picks])
+    items = [dataset[i][:-1] for i in picks]
+    return tuple(np.stack([item[k].numpy() for item in items]) for k in range(len(items[0])))
+
+
+def example_inputs(model: ModelFile) -> tuple[torch.Tensor, ...]:
+    """Two samples of what the model takes, to trace it: clips uint8 [2, 2, T, R, R] (random gray, no mask) and,
+    for a model that reads keypoints, keypoints float [2, T, K, 3] (random, all seen)."""
+    pre, generator = model.preprocessing, torch.Generator().manual_seed(0)
+    clips = torch.zeros(2, 2, pre.T, pre.resolution, pre.resolution, dtype=torch.uint8)
+    clips[:, 0] = torch.randint(0, 256, clips[:, 0].shape, generator=generator, dtype=torch.uint8)
+    if not reads_pose(model.input_mode):
+        return (clips,)
+    pose = torch.rand(2, pre.T, K, 3, generator=generator)
+    pose[..., 2] = 1.0
+    return clips, pose
 
 
 def _metadata(model: ModelFile, params: ExportParams, source: str) -> dict:
@@ -62,9 +81,9 @@ def _metadata(model: ModelFile, params: ExportParams, source: str) -> dict:
 
 
 def export(params: ExportParams, model_ref: str, out: Path, windows: Path, store: Path, masks: Path, *,
-           tracking: MlflowParams | None = None) -> ExportResult:
+           pose: Path | None = None, tracking: MlflowParams | None = None) -> ExportResult:
     """Write ``model_ref`` as ``params.format`` to the file ``out`` (whole or not at all); the windows and
-    stores are read for int8 only."""
+    stores (and ``pose``, the keypoints, for a model that reads them) are read for int8 only."""
     out = Path(out)
     if params.format.startswith("onnx") and out.suffix.lower() != ".onnx":
         raise McatError(f"--out {out}: an ONNX file's name must end in .onnx (predict and evaluate know it by that)")
@@ -72,14 +91,11 @@ def export(params: ExportParams, model_ref: str, out: Path, windows: Path, store
     if isinstance(model.model, (OnnxClassifier, torch.jit.ScriptModule)):
         raise McatError(f"{model_ref} is already an exported model: export the model file it was made from "
                         "(models/model.pt) or its registry version")
-    pre = model.preprocessing
-    example = torch.zeros(2, 2, pre.T, pre.resolution, pre.resolution, dtype=torch.uint8)
-    example[:, 0] = torch.randint(0, 256, example[:, 0].shape, generator=torch.Generator().manual_seed(0),
-                                  dtype=torch.uint8)
+    example = example_inputs(model)
     metadata = _metadata(model, params, model_ref)
-    agreement, clips = None, np.zeros((0,))
+    agreement, clips = None, (np.zeros((0,)),)
     if params.format == "onnx-int8":
-        clips = calibration_clips(model, windows, store, masks, params.calibration_windows)
+        clips = calibration_clips(model, windows, store, masks, params.calibration_windows, pose)
     out.parent.mkdir(parents=True, exist_ok=True)
     if params.format == "torchscript":
         export_torchscript(model.model, example, out, metadata=metadata)
@@ -88,25 +104,26 @@ def export(params: ExportParams, model_ref: str, out: Path, windows: Path, store
     else:
         with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as scratch:
             fp32 = export_onnx(model.model, example, Path(scratch) / "fp32.onnx")
-            batches = (clips[i:i + 16] for i in range(0, len(clips), 16))
+            batches = (tuple(x[i:i + 16] for x in clips) for i in range(0, len(clips[0]), 16))
             int8 = quantize_onnx(fp32, Path(scratch) / "int8.onnx", params.int8, batches, metadata)
             agreement = _agreement(model, int8, clips)
             int8.replace(out)
     run_id = _log(tracking, model.meta.get("mlflow_run_id"), out)
-    return ExportResult(out, params.format, out.stat().st_size, agreement, len(clips), run_id)
+    return ExportResult(out, params.format, out.stat().st_size, agreement, len(clips[0]), run_id)
 
 
-def _agreement(model: ModelFile, path: Path, clips: np.ndarray) -> float:
-    """Share of ``clips`` on which the file at ``path`` gives the model's class."""
+def _agreement(model: ModelFile, path: Path, inputs: tuple[np.ndarray, ...]) -> float:
+    """Share of the windows of ``inputs`` (:func:`calibration_clips`) on which the file at ``path`` gives the
+    model's class."""
     from mcat.models.exported import load_exported
 
     exported = load_exported(path)[0]
     same = 0
     with torch.inference_mode():
-        for i in range(0, len(clips), 32):
-            batch = torch.from_numpy(clips[i:i + 32])
-            same += int((exported(batch).argmax(1) == model.model(batch).argmax(1)).sum())
-    return same / len(clips)
+        for i in range(0, len(inputs[0]), 32):
+            batch = [torch.from_numpy(x[i:i + 32]) for x in inputs]
+            same += int((exported(*batch).argmax(1) == model.model(*batch).argmax(1)).sum())
+    return same / len(inputs[0])
 
 
 def _log(tracking: MlflowParams | None, run_id: str | None, path: Path) -> str | None:

@@ -24,6 +24,20 @@ from torch import nn
 from mcat.errors import McatError
 
 METADATA_KEY = "mcat"
+#: the graph's inputs in the models' argument order: clips uint8 [B, 2, T, H, W], and keypoints float [B, T, K, 3]
+#: for the models that read them
+INPUT_NAMES = ("clips", "pose")
+Inputs = torch.Tensor | tuple[torch.Tensor, ...]
+
+
+def as_inputs(example: Inputs) -> tuple[torch.Tensor, ...]:
+    """A model's inputs as a tuple: (clips,) or (clips, pose)."""
+    return tuple(example) if isinstance(example, (tuple, list)) else (example,)
+
+
+def _grown(inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """The inputs with their first sample again at the end: a batch of another size than the traced one."""
+    return tuple(torch.cat([x, x[:1]]) for x in inputs)
 
 
 def require_onnxruntime():
@@ -48,13 +62,13 @@ def _quiet():
         logger.setLevel(level)
 
 
-def _check(path: Path, model: nn.Module, example: torch.Tensor, atol: float) -> None:
+def _check(path: Path, model: nn.Module, example: tuple[torch.Tensor, ...], atol: float) -> None:
     """Raise when the ONNX file's logits on a batch of another size than ``example``'s differ from the model's."""
-    probe = torch.cat([example, example[:1]])
+    probe = _grown(example)
     session = require_onnxruntime().InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"clips": probe.numpy()})[0]
+    got = session.run(None, {name: x.numpy() for name, x in zip(INPUT_NAMES, probe)})[0]
     with torch.no_grad():
-        expected = model(probe).numpy()
+        expected = model(*probe).numpy()
     error = float(np.abs(got - expected).max())
     if error > atol:
         name = getattr(model, "config", {}).get("name", type(model).__name__)
@@ -70,23 +84,25 @@ def _set_metadata(path: Path, metadata: dict[str, Any]) -> None:
     onnx.save(proto, str(path))
 
 
-def export_onnx(model: nn.Module, example: torch.Tensor, path: Path | str, *, atol: float = 1e-4,
+def export_onnx(model: nn.Module, example: Inputs, path: Path | str, *, atol: float = 1e-4,
                 metadata: dict[str, Any] | None = None) -> Path:
-    """Export ``model`` (eval mode) traced on ``example`` uint8 [B, 2, T, H, W] to ONNX at ``path``.
+    """Export ``model`` (eval mode) traced on ``example`` — clips uint8 [B, 2, T, H, W], or (clips, keypoints
+    float [B, T, K, 3]) for a model that reads them — to ONNX at ``path``.
 
-    Input ``clips`` uint8 [batch, 2, T, H, W] with any batch; output ``logits`` float [batch, C]. The file is
-    checked in onnxruntime on a batch of another size before it is moved into place; a mismatch larger
-    than ``atol`` raises ``McatError``.
+    Inputs ``clips`` uint8 [batch, 2, T, H, W] (and ``pose`` float [batch, T, K, 3]) with any batch; output
+    ``logits`` float [batch, C]. The file is checked in onnxruntime on a batch of another size before it is
+    moved into place; a mismatch larger than ``atol`` raises ``McatError``.
     """
     require_onnxruntime()
-    model = model.eval()
+    model, example = model.eval(), as_inputs(example)
+    names = list(INPUT_NAMES[:len(example)])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with _quiet():
-            torch.onnx.export(model, (example,), str(tmp), input_names=["clips"], output_names=["logits"],
-                              dynamic_shapes={"clips": {0: "batch"}}, dynamo=True, external_data=False)
+            torch.onnx.export(model, example, str(tmp), input_names=names, output_names=["logits"],
+                              dynamic_shapes={name: {0: "batch"} for name in names}, dynamo=True, external_data=False)
         if metadata is not None:
             _set_metadata(tmp, metadata)
         _check(tmp, model, example, atol)
@@ -97,17 +113,18 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: Path | str, *, at
 
 
 class _Calibration:
-    """ONNX Runtime's CalibrationDataReader over batches of clips uint8 [B, 2, T, H, W]."""
+    """ONNX Runtime's CalibrationDataReader over batches of inputs: (clips uint8 [B, 2, T, H, W],) or (clips,
+    keypoints float32 [B, T, K, 3])."""
 
-    def __init__(self, batches: Iterable[np.ndarray]):
+    def __init__(self, batches: Iterable[tuple[np.ndarray, ...]]):
         self.batches = iter(batches)
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         batch = next(self.batches, None)
-        return None if batch is None else {"clips": batch}
+        return None if batch is None else dict(zip(INPUT_NAMES, batch))
 
 
-def quantize_onnx(fp32: Path, path: Path, mode: str, calibration: Iterable[np.ndarray] = (),
+def quantize_onnx(fp32: Path, path: Path, mode: str, calibration: Iterable[tuple[np.ndarray, ...]] = (),
                   metadata: dict[str, Any] | None = None) -> Path:
     """An int8 copy at ``path`` of the fp32 ONNX file ``fp32``.
 
@@ -115,7 +132,7 @@ def quantize_onnx(fp32: Path, path: Path, mode: str, calibration: Iterable[np.nd
     weights and activation ranges computed per batch at run time; the encoders' convolutions stay fp32 — as
     int8 they cost MCAT 6 macro-F1 points (static) or run slower than fp32 (dynamic ConvInteger), measured in
     docs/performance.md. ``static``: everything in int8 (QDQ format), weights per channel, activation ranges
-    calibrated (min-max) on ``calibration``, batches of clips uint8 [B, 2, T, H, W].
+    calibrated (min-max) on ``calibration``, batches of the model's inputs (:class:`_Calibration`).
     """
     require_onnxruntime()
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
@@ -142,21 +159,21 @@ def quantize_onnx(fp32: Path, path: Path, mode: str, calibration: Iterable[np.nd
     return path
 
 
-def export_torchscript(model: nn.Module, example: torch.Tensor, path: Path | str, *, atol: float = 1e-4,
+def export_torchscript(model: nn.Module, example: Inputs, path: Path | str, *, atol: float = 1e-4,
                        metadata: dict[str, Any] | None = None) -> Path:
-    """``model`` traced on ``example`` uint8 [B, 2, T, H, W] as TorchScript at ``path`` (loadable with
-    ``torch.jit.load`` in Python or LibTorch), checked on a batch of another size like :func:`export_onnx`."""
-    model = model.eval()
+    """``model`` traced on ``example`` (the inputs of :func:`export_onnx`) as TorchScript at ``path`` (loadable
+    with ``torch.jit.load`` in Python or LibTorch), checked on a batch of another size like :func:`export_onnx`."""
+    model, example = model.eval(), as_inputs(example)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with _quiet(), torch.no_grad():
-            traced = torch.jit.trace(model, (example,), check_trace=False)
+            traced = torch.jit.trace(model, example, check_trace=False)
             extra = {f"{METADATA_KEY}.json": json.dumps(metadata or {})}
             torch.jit.save(traced, str(tmp), _extra_files=extra)
-            probe = torch.cat([example, example[:1]])
-            error = float((torch.jit.load(str(tmp))(probe) - model(probe)).abs().max())
+            probe = _grown(example)
+            error = float((torch.jit.load(str(tmp))(*probe) - model(*probe)).abs().max())
         if error > atol:
             raise McatError(f"TorchScript export differs from the eager model by {error:.2e} (> {atol})")
         tmp.replace(path)

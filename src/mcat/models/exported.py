@@ -1,5 +1,6 @@
-"""Reading a model written by :mod:`mcat.models.export` back as a torch module: clips uint8 [B, 2, T, H, W] →
-logits float [B, C], like the eager model, so evaluation, the speed test and prediction run it unchanged.
+"""Reading a model written by :mod:`mcat.models.export` back as a torch module: clips uint8 [B, 2, T, H, W] (and
+keypoints float [B, T, K, 3] for a model that reads them) → logits float [B, C], like the eager model, so
+evaluation, the speed test and prediction run it unchanged.
 
 An ONNX file runs in ONNX Runtime (CPU); a TorchScript file in torch. Both carry the ``mcat`` metadata.
 """
@@ -17,21 +18,25 @@ import torch
 from torch import nn
 
 from mcat.errors import McatError
-from mcat.models.export import METADATA_KEY, require_onnxruntime
+from mcat.model_names import reads_pose
+from mcat.models.export import INPUT_NAMES, METADATA_KEY, require_onnxruntime
 
 FIX = "export it with `mcat export --model models/model.pt`"
 
 
 class OnnxClassifier(nn.Module):
-    """An ONNX Runtime session as a module: clips uint8 [B, 2, T, H, W] → logits float [B, C] on the clips'
-    device (computed on the CPU). ``path``: the file the session runs."""
+    """An ONNX Runtime session as a module: clips uint8 [B, 2, T, H, W] (and keypoints float [B, T, K, 3]) →
+    logits float [B, C] on the clips' device (computed on the CPU). ``path``: the file the session runs."""
 
     def __init__(self, session, path: Path):
         super().__init__()
         self.session, self.path = session, path
 
-    def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        logits = self.session.run(["logits"], {"clips": clips.detach().to("cpu", torch.uint8).numpy()})[0]
+    def forward(self, clips: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        feeds = {"clips": clips.detach().to("cpu", torch.uint8).numpy()}
+        if pose is not None:
+            feeds["pose"] = pose.detach().to("cpu", torch.float32).numpy()
+        logits = self.session.run(["logits"], feeds)[0]
         return torch.from_numpy(np.asarray(logits, np.float32)).to(clips.device)
 
 
@@ -76,8 +81,10 @@ def load_exported(path: Path) -> tuple[nn.Module, dict[str, Any]]:
             raise McatError(f"{path} is not a readable ONNX model ({str(exc).splitlines()[0][:160]}); {FIX}") from None
         metadata = _metadata(session.get_modelmeta().custom_metadata_map.get(METADATA_KEY), path)
         inputs = session.get_inputs()
-        if [i.name for i in inputs] != ["clips"] or [o.name for o in session.get_outputs()] != ["logits"]:
-            raise McatError(f"{path} does not take 'clips' and give 'logits' as an mcat model does; {FIX}")
+        names = list(INPUT_NAMES[:2 if reads_pose(metadata["meta"].get("train", {}).get("input_mode", "")) else 1])
+        if [i.name for i in inputs] != names or [o.name for o in session.get_outputs()] != ["logits"]:
+            raise McatError(f"{path} does not take {' and '.join(names)} and give 'logits' as an mcat model of its "
+                            f"metadata does; {FIX}")
         _check_input(path, inputs[0].shape, metadata)
         return OnnxClassifier(session, path).eval(), metadata
     extra = {f"{METADATA_KEY}.json": ""}

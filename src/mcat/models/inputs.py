@@ -2,7 +2,9 @@
 
 Input: uint8 [B, 2, T, H, W] — channel 0 grayscale (0–255), channel 1 binary person mask (0/1). A floating
 tensor of the same shape is taken as already normalised (gray in [0, 1]), which lets augmentation on the
-device hand over float clips without a round trip through uint8.
+device hand over float clips without a round trip through uint8. The modes that read pose
+(:data:`mcat.model_names.POSE_MODES`) also take keypoints [B, T, K, 3] (:mod:`mcat.models.pose`): ``both+pose``
+and ``mask+pose`` feed their images as ``both`` and ``mask`` do, ``pose`` feeds none.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def streams(x: torch.Tensor, input_mode: str) -> tuple[torch.Tensor, torch.Tenso
     both streams see the same channel, our reading of the paper's RAW/MASK rows for a two-stream model.
     """
     gray, mask = normalise(x)
-    if input_mode == "both":
+    if input_mode in ("both", "both+pose"):
         return gray, mask
     if input_mode == "raw":
         return gray, gray

@@ -9,6 +9,13 @@
 Fusion: ``cross_attention`` (the paper), ``add`` (Z_rgb + Z_mask), ``concat`` (one encoder over the
 2-channel stack), ``none`` (appearance stream only). Each stream has its own projection W_proj; with
 these the default model has 4.03 M parameters for 17 classes (docs/architecture.md, budgets).
+
+Pose keypoints (input modes ``both+pose``, ``mask+pose``, ``pose``; cross-attention only) add a third stream::
+
+    keypoints [B,T,K,3] ─▶ PoseEncoder ─▶ Z_pose [B,T,d]      keys/values: Z_mask ‖ Z_pose  [B,2T,d]
+
+``both+pose`` and ``mask+pose``: the appearance (gray, or mask) tokens query the mask and pose tokens together;
+``pose``: no images, the pose tokens query themselves.
 """
 
 from __future__ import annotations
@@ -19,24 +26,31 @@ from torch import nn
 from mcat.models.attention import CrossAttentionBlock, TemporalTransformer
 from mcat.models.encoder import FrameEncoder
 from mcat.models.inputs import streams
-from mcat.model_names import FUSIONS
-
+from mcat.models.pose import PoseEncoder
+from mcat.model_names import FUSIONS, reads_pose
 
 
 class MaskCrossAttentionTransformer(nn.Module):
-    """uint8 clips [B, 2, T, H, W] → logits [B, num_classes]. See the module docstring for the data flow."""
+    """uint8 clips [B, 2, T, H, W] (and keypoints [B, T, K, 3] in the pose modes) → logits [B, num_classes].
+    See the module docstring for the data flow."""
 
     def __init__(self, *, num_classes: int, input_mode: str = "both", fusion: str = "cross_attention",
                  channels: tuple[int, int, int] = (16, 32, 64), d: int = 256, heads: int = 8, ffn: int = 1024,
-                 depth: int = 4, dropout: float = 0.1):
+                 depth: int = 4, dropout: float = 0.1, joints: int = 13):
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got '{fusion}'")
-        self.input_mode, self.fusion = input_mode, fusion
-        c_in = 2 if fusion == "concat" else 1
-        self.encoder = FrameEncoder(in_channels=c_in, channels=channels)
-        self.project = nn.Linear(self.encoder.out_features, d)
-        if fusion in ("cross_attention", "add"):
+        self.input_mode, self.fusion, self.reads_pose = input_mode, fusion, reads_pose(input_mode)
+        if self.reads_pose and fusion != "cross_attention":
+            raise ValueError(f"pose tokens join by cross-attention: input mode '{input_mode}' needs fusion "
+                             f"cross_attention, not '{fusion}'")
+        if self.reads_pose:
+            self.pose_encoder = PoseEncoder(joints=joints, d=d)
+        if input_mode != "pose":
+            c_in = 2 if fusion == "concat" else 1
+            self.encoder = FrameEncoder(in_channels=c_in, channels=channels)
+            self.project = nn.Linear(self.encoder.out_features, d)
+        if fusion in ("cross_attention", "add") and input_mode != "pose":
             self.mask_encoder = FrameEncoder(in_channels=1, channels=channels)
             self.mask_project = nn.Linear(self.mask_encoder.out_features, d)
         if fusion == "cross_attention":
@@ -44,8 +58,15 @@ class MaskCrossAttentionTransformer(nn.Module):
         self.temporal = TemporalTransformer(d=d, heads=heads, ffn=ffn, depth=depth, dropout=dropout)
         self.head = nn.Linear(d, num_classes)
 
-    def fused_tokens(self, clips: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Ẑ [B, T, d] and, for cross-attention with ``need_weights``, α [B, H, T, T]."""
+    def fused_tokens(self, clips: torch.Tensor, pose: torch.Tensor | None = None,
+                     need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Ẑ [B, T, d] and, for cross-attention with ``need_weights``, α [B, H, T, S] (S = T, or 2T with pose)."""
+        if self.reads_pose != (pose is not None):
+            raise ValueError(f"input mode '{self.input_mode}' " + ("reads keypoints: call model(clips, pose)"
+                             if self.reads_pose else "reads no keypoints: call model(clips)"))
+        if self.input_mode == "pose":
+            z_pose = self.pose_encoder(pose)
+            return self.cross(z_pose, z_pose, need_weights=need_weights)
         appearance, mask = streams(clips, self.input_mode)
         if self.fusion == "concat":
             return self.project(self.encoder(torch.stack([appearance, mask], dim=2))), None
@@ -55,14 +76,17 @@ class MaskCrossAttentionTransformer(nn.Module):
         z_mask = self.mask_project(self.mask_encoder(mask.unsqueeze(2)))
         if self.fusion == "add":
             return z_rgb + z_mask, None
+        if pose is not None:
+            z_mask = torch.cat([z_mask, self.pose_encoder(pose)], dim=1)
         return self.cross(z_rgb, z_mask, need_weights=need_weights)
 
-    def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        return self.head(self.temporal(self.fused_tokens(clips)[0]))
+    def forward(self, clips: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.temporal(self.fused_tokens(clips, pose)[0]))
 
     @torch.no_grad()
-    def attention_maps(self, clips: torch.Tensor) -> torch.Tensor:
-        """Cross-attention weights α [B, H, T, T] (rows: appearance tokens t, columns: mask tokens s)."""
+    def attention_maps(self, clips: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        """Cross-attention weights α [B, H, T, S] (rows: appearance tokens t, columns: mask tokens s, then with
+        pose the pose tokens: S = 2T)."""
         if self.fusion != "cross_attention":
             raise ValueError(f"fusion '{self.fusion}' has no cross-attention")
-        return self.fused_tokens(clips, need_weights=True)[1]
+        return self.fused_tokens(clips, pose, need_weights=True)[1]

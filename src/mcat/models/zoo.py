@@ -11,8 +11,9 @@ from torch import nn
 from mcat.errors import McatError
 from mcat.models.baselines import TCN, BiLSTM, FrameFeatureClassifier, MeanMLP, ProjectedTransformer
 from mcat.models.mcat import MaskCrossAttentionTransformer
-from mcat.model_names import INPUT_MODES, MODEL_NAMES
+from mcat.model_names import INPUT_MODES, MODEL_NAMES, reads_pose
 from mcat.models.vivit import ViViT
+from mcat.pose.joints import K
 
 PAPER_TRANSFORMER = {"d": 256, "heads": 8, "ffn": 1024, "depth": 4, "dropout": 0.1}
 PAPER_ENCODER = {"channels": (16, 32, 64)}
@@ -48,6 +49,9 @@ def build(name: str, input_mode: str = "both", num_classes: int = 11, **override
         raise McatError(f"unknown model '{name}'; choose one of {', '.join(MODELS)}")
     if input_mode not in INPUT_MODES:
         raise McatError(f"unknown input mode '{input_mode}'; choose one of {', '.join(INPUT_MODES)}")
+    if reads_pose(input_mode) and name != "mcat":
+        raise McatError(f"model '{name}' reads no pose keypoints: input mode '{input_mode}' is for mcat; "
+                        f"give {name} raw, both or mask")
     if num_classes < 2:
         raise McatError(f"num_classes must be at least 2, got {num_classes}")
     spec = MODELS[name]
@@ -71,7 +75,7 @@ def from_config(config: dict[str, Any]) -> nn.Module:
 
 
 @zoo_model("mcat", "Mask Cross-Attention Transformer (the paper's model); fusion cross_attention|add|concat|none",
-          fusion="cross_attention", **PAPER_ENCODER, **PAPER_TRANSFORMER)
+          fusion="cross_attention", **PAPER_ENCODER, **PAPER_TRANSFORMER, joints=K)
 def _mcat(**kw: Any) -> nn.Module:
     kw["channels"] = tuple(kw["channels"])
     return MaskCrossAttentionTransformer(**kw)

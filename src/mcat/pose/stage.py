@@ -71,17 +71,18 @@ def fitted(points: np.ndarray, framing: Framing, width: int, height: int) -> np.
     return np.concatenate([xy, points[..., 2:]], axis=-1).astype(np.float32)
 
 
-def estimate_video(estimator, video: Path, framing: Framing, masks: np.ndarray, meta: dict) -> np.ndarray:
-    """Keypoints float32 [N, K, 3] of a video's first N clock frames (N = len(masks)), in the R×R frame: each frame
-    cropped around its person mask uint8 [N, R, R] (the last non-empty mask's box where one is empty)."""
-    width, height = meta["source_width"], meta["source_height"]
+def estimate_video(estimator, video: Path, framing: Framing, masks: np.ndarray, width: int, height: int,
+                   expected_from: str = "ingested (the file changed since `mcat ingest`: run it again)") -> np.ndarray:
+    """Keypoints float32 [N, K, 3] of a ``width``×``height`` video's first N clock frames (N = len(masks)), in the
+    R×R frame: each frame cropped around its person mask uint8 [N, R, R] (the last non-empty mask's box where one
+    is empty)."""
     poses, box = [], None
     for frame, mask in zip(read_frames(video, len(masks), framing.step(probe(video).checked_fps(video))), masks):
         fitted_box = mask_box(mask)
         if fitted_box is not None:
             box = np.clip(framing.unfit_points(fitted_box.reshape(2, 2), width, height).ravel(), 0, 1)
         poses.append(estimator.estimate(frame, box))
-    check_decoded(video, len(poses), len(masks), "ingested (the file changed since `mcat ingest`: run it again)")
+    check_decoded(video, len(poses), len(masks), expected_from)
     return fitted(np.stack(poses), framing, width, height)
 
 
@@ -120,7 +121,7 @@ def estimate_pose(params: PoseParams, store_dir: Path, masks_dir: Path, out: Pat
                     root = root or materialize(source, cache)
                     frames_shape = (rec.n_frames, framing.resolution, framing.resolution)
                     pose = estimate_video(estimator, root / meta["files"]["video"], framing,
-                                          masks.masks(rid, frames_shape), meta)
+                                          masks.masks(rid, frames_shape), meta["source_width"], meta["source_height"])
                 poses.write(rid, pose, stamp)
                 generated += 1
             judged = None if provided else exact

@@ -1,5 +1,6 @@
-"""``mcat predict VIDEO|FOLDER``: run the mask backend ``predict.mask_backend`` and a model (a ``models:/`` or ``runs:/``
-URI, or a ``model.pt``) over new videos.
+"""``mcat predict VIDEO|FOLDER``: run the mask backend ``predict.mask_backend`` (and, for a model that reads keypoints,
+the pose backend ``predict.pose_backend``) and a model (a ``models:/`` or ``runs:/`` URI, or a ``model.pt``) over
+new videos.
 
 Per video, under ``<out>/<video stem>/``::
 
@@ -13,9 +14,11 @@ With ``--labels`` (a ``frame,label`` CSV per video: one row per video frame, lab
 as in the ``framewise`` layout), ``segments.json`` also holds the true segments and the scores of the timeline
 against them (frame accuracy, segment accuracy, recall and precision: :func:`~mcat.predict.timeline.segment_scores`).
 
-Each video is decoded once, on the clock the model was trained on (its frame rate, e.g. 30 fps: a 60 fps video
+Each video is decoded on the clock the model was trained on (its frame rate, e.g. 30 fps: a 60 fps video
 keeps every other frame, a 24 fps one repeats some); frames go to the mask backend at their own size and, as
-luminance, fitted into the model's resolution as in training (aspect ratio kept).
+luminance, fitted into the model's resolution as in training (aspect ratio kept). A model that reads keypoints
+also gets them from the pose backend, which reads the video a second time, each frame cropped around its mask
+(as ``mcat pose`` does), the keypoints put into the model's frame.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import numpy as np
 import torch
 
 from mcat.atomic import atomic_dir
-from mcat.config import MasksParams, PredictParams
+from mcat.config import MasksParams, PoseParams, PredictParams
 from mcat.data.framewise import read_label_csv
 from mcat.data.framing import Framing
 from mcat.data.video import probe
@@ -38,7 +41,9 @@ from mcat.errors import McatError
 from mcat.inference import autocast, resolve_device
 from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
+from mcat.model_names import reads_pose
 from mcat.modelfile import ModelFile
+from mcat.pose.stage import estimate_video, make_estimator
 from mcat.predict.report import annotate_video, timeline_png, write_reports
 from mcat.predict.timeline import Segment, frame_labels, frames_of, merge_short, runs, segment_scores
 from mcat.registry.load import load_model
@@ -134,39 +139,64 @@ def too_short(frames: int, T: int) -> McatError:
     return McatError(f"it has {frames} frames, fewer than one window of {T}: mcat needs a longer video")
 
 
-def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int,
-             device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-    """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video."""
-    T, stride, crop = model.preprocessing.T, model.preprocessing.stride, model.preprocessing.window_crop()
-    starts = window_starts(len(frames), T, stride)
+def pose_estimator(model: ModelFile, params: PredictParams, pose: PoseParams | None):
+    """The keypoint estimator of ``params.pose_backend`` for a model that reads keypoints (with a warning when it was
+    trained on another source's), else None."""
+    if not reads_pose(model.input_mode):
+        return None
+    if pose is None:
+        raise McatError(f"the model reads pose keypoints (input mode '{model.input_mode}'): give the pose settings "
+                        f"(params.yaml's pose section) to compute them with {params.pose_backend}")
+    trained_on = model.preprocessing.pose_backend
+    if trained_on != params.pose_backend:
+        print(f"mcat predict: warning: the model was trained on '{trained_on}' keypoints and predicts on "
+              f"'{params.pose_backend}' keypoints; expect other accuracy than its evaluation", file=sys.stderr)
+    return make_estimator(pose.model_copy(update={"backend": params.pose_backend}))
+
+
+def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int, device: torch.device,
+             joints: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video; ``joints``
+    float32 [N, K, 3]: the keypoints of its frames, for a model that reads them."""
+    pre = model.preprocessing
+    T, crop, crop_joints = pre.T, pre.window_crop(), pre.joints_crop()
+    starts = window_starts(len(frames), T, pre.stride)
     if not len(starts):
         raise too_short(len(frames), T)
     probs = []
     with torch.inference_mode():
         for i in range(0, len(starts), batch_size):
-            clips = np.stack([crop(np.stack([frames[s:s + T], masks[s:s + T]])) for s in starts[i:i + batch_size]])
+            batch = starts[i:i + batch_size]
+            inputs = [np.stack([crop(np.stack([frames[s:s + T], masks[s:s + T]])) for s in batch])]
+            if joints is not None:
+                inputs.append(np.stack([crop_joints(joints[s:s + T], masks[s:s + T]) for s in batch]))
             with autocast(device):
-                logits = model.model(torch.from_numpy(clips).to(device))
+                logits = model.model(*(torch.from_numpy(np.ascontiguousarray(x)).to(device) for x in inputs))
             probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
     return starts, np.concatenate(probs)
 
 
 def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Path, out: Path, device: torch.device,
-                  batch_size: int, annotate: bool = False, labels: np.ndarray | None = None) -> Prediction:
-    """One video through ``segmenter`` (``batch_size`` frames at a time) and ``model`` into ``out``; scored
-    against ``labels`` (int [source frames], the true class of each video frame) when given."""
+                  batch_size: int, annotate: bool = False, labels: np.ndarray | None = None,
+                  estimator=None) -> Prediction:
+    """One video through ``segmenter`` (``batch_size`` frames at a time), the pose ``estimator`` (for a model that
+    reads keypoints) and ``model`` into ``out``; scored against ``labels`` (int [source frames], the true class of
+    each video frame) when given."""
     start = time.perf_counter()
     framing = framing_of(model)
-    source_fps = probe(video).checked_fps(video)
+    info = probe(video)
+    source_fps = info.checked_fps(video)
     fps = framing.fps or source_fps
     frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True)
+    joints = None if estimator is None else estimate_video(estimator, video, framing, masks, info.width, info.height,
+                                                           "decoded for its masks")
     truth = None
     if labels is not None:
         truth = labels[framing.positions(len(labels), source_fps)].astype(np.int64)  # on the model's clock
         if len(truth) != len(frames):  # the container announced a wrong frame count
             raise label_mismatch(len(labels), f"{len(frames)} frames on the model's clock where the labels give "
                                               f"{len(truth)}")
-    starts, probs = classify(model, frames, masks, params.batch_size, device)
+    starts, probs = classify(model, frames, masks, params.batch_size, device, joints)
     seconds = time.perf_counter() - start
     per_frame = frame_labels(starts, probs.argmax(axis=1), len(frames), model.preprocessing.T,
                              model.preprocessing.stride)
@@ -183,9 +213,11 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
 
 
 def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path, *, masks: MasksParams,
-            device: str = "auto", annotate: bool = False, labels: Path | None = None) -> list[Prediction]:
+            pose: PoseParams | None = None, device: str = "auto", annotate: bool = False,
+            labels: Path | None = None) -> list[Prediction]:
     """Predict every video in ``inputs`` (files or folders) into ``out/<stem>/`` on ``device``; ``masks`` holds
-    the settings of ``params.mask_backend``; ``labels`` a label CSV, or a folder of them (:func:`find_labels`)."""
+    the settings of ``params.mask_backend``, ``pose`` those of ``params.pose_backend`` (for a model that reads
+    keypoints); ``labels`` a label CSV, or a folder of them (:func:`find_labels`)."""
     videos = find_videos(inputs)
     label_files = find_labels(videos, labels)
     device = resolve_device(device)
@@ -204,11 +236,12 @@ def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path
               f"masks; expect lower accuracy than its evaluation (train with -S masks.backend={backend} to match)",
               file=sys.stderr)
     segmenter = make_segmenter(masks.model_copy(update={"backend": backend}))
+    estimator = pose_estimator(model, params, pose)
     done: list[Prediction] = []
     for video in videos:
         try:
             done.append(predict_video(params, model, segmenter, video, Path(out) / video.stem, device,
-                                      masks.batch_size, annotate, truth.get(video)))
+                                      masks.batch_size, annotate, truth.get(video), estimator))
         except McatError as exc:
             kept = f" (predictions of {', '.join(str(p.video) for p in done)} are in {out})" if done else ""
             message = str(exc) if str(video) in str(exc) else f"{video}: {exc}"

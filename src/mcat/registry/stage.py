@@ -12,7 +12,9 @@ import numpy as np
 
 from mcat.config import MlflowParams, RegistryParams, params_digest
 from mcat.errors import McatError
+from mcat.model_names import reads_pose
 from mcat.modelfile import load_model_file
+from mcat.pose.joints import K
 from mcat.registry.card import model_card
 from mcat.registry.gates import metric_tag, registration_gate
 
@@ -63,7 +65,10 @@ def register(params: RegistryParams, model_path: Path, metrics_path: Path, *, tr
     if refused:
         return RegisterResult(params.model_name, None, None, refused)
     T, resolution = model.preprocessing.T, model.preprocessing.resolution
+    joints = K if reads_pose(model.input_mode) else 0
     example = np.zeros((1, 2, T, resolution, resolution), np.uint8)
+    if joints:
+        example = {"clips": example, "pose": np.zeros((1, T, joints, 3), np.float32)}
     name = params.model_name
     trained_in = model.meta.get("mlflow_run_id")
     with MlflowRun(tracking.experiment, run_id=in_this_store(trained_in), run_name="register") as run:
@@ -71,7 +76,7 @@ def register(params: RegistryParams, model_path: Path, metrics_path: Path, *, tr
             mlflow.set_tag("training_run_id", trained_in)  # trained against another tracking store
         info = mlflow.pyfunc.log_model(
             name="exercise_classifier", python_model=ExerciseClassifier(),
-            artifacts={"model_file": str(model_path)}, signature=signature(model.class_names, T, resolution),
+            artifacts={"model_file": str(model_path)}, signature=signature(model.class_names, T, resolution, joints),
             input_example=example, code_paths=[str(Path(mcat.__file__).parent)],
             pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy", "pandas"],
             registered_model_name=name)

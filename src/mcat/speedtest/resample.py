@@ -13,7 +13,9 @@ from typing import Callable
 
 from torch.utils.data import Dataset
 
-from mcat.data.store import MaskStore, Store
+from mcat.data.dataset import window_item
+from mcat.data.store import MaskStore, PoseStore, Store
+from mcat.pose.joints import K
 from mcat.data.windowing import window_labels, window_starts
 
 
@@ -28,19 +30,25 @@ def speed_positions(n_frames: int, factor: float) -> np.ndarray:
 class ResampledWindows(Dataset):
     """The windows of recordings played ``factor`` times faster, cut exactly as ``mcat windows`` cuts them.
 
-    Item: (clip uint8 [2, T, R, R] — gray frames, masks — and the centre frame's label).
+    Item: (clip uint8 [2, T, R, R] — gray frames, masks — and the centre frame's label); with a pose store,
+    (clip, keypoints float32 [T, K, 3], label), as :class:`~mcat.data.dataset.WindowDataset` gives them.
 
     Args:
         store, masks: the frame and mask stores.
         recording_ids: the recordings to play.
         factor: the speed factor (> 0).
         T, stride: the window length and step (the model's :class:`~mcat.modelfile.Preprocessing`).
-        crop: what is done to each clip (the model's ``Preprocessing.window_crop()``; default: nothing).
+        crop: what is done to each clip (the model's ``Preprocessing.window_crop()``; default: nothing) and
+            joints_crop, to its keypoints (``Preprocessing.joints_crop()``).
+        poses: the pose store, for a model that reads keypoints.
     """
 
     def __init__(self, store: Store, masks: MaskStore, recording_ids: list[str], factor: float, T: int, stride: int,
-                 crop: Callable[[np.ndarray], np.ndarray] = lambda clip: clip):
-        self.store, self.masks, self.T, self.crop = store, masks, T, crop
+                 crop: Callable[[np.ndarray], np.ndarray] = lambda clip: clip,
+                 joints_crop: Callable[[np.ndarray, np.ndarray], np.ndarray] = lambda joints, masks: joints,
+                 poses: PoseStore | None = None):
+        self.store, self.masks, self.T, self.crop, self.joints_crop = store, masks, T, crop, joints_crop
+        self.poses = poses
         self.positions: list[np.ndarray] = []
         index, labels = [], []
         for r, rid in enumerate(recording_ids):
@@ -50,20 +58,23 @@ class ResampledWindows(Dataset):
             index += [(r, int(s)) for s in starts]
             labels.append(window_labels(np.asarray(store.labels(rid))[positions], starts, T))
         self.recording_ids = list(recording_ids)
-        self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._arrays: dict[int, tuple[np.ndarray, ...]] = {}
         self.index = index
         self.labels = np.concatenate(labels) if labels else np.zeros(0, np.int64)
 
     def __len__(self) -> int:
         return len(self.index)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, i: int) -> tuple:
         r, start = self.index[i]
         if r not in self._arrays:  # memory-mapped once per recording, not per clip
             rid = self.recording_ids[r]
             frames = self.store.frames(rid)
-            self._arrays[r] = (frames, self.masks.masks(rid, frames.shape))
-        frames, masks = self._arrays[r]
+            arrays = (frames, self.masks.masks(rid, frames.shape))
+            if self.poses is not None:
+                arrays += (self.poses.pose(rid, len(frames), K),)
+            self._arrays[r] = arrays
+        frames, masks, *pose = self._arrays[r]
         positions = self.positions[r][start:start + self.T]
-        clip = np.stack([frames[positions], masks[positions]])
-        return torch.from_numpy(self.crop(clip)), int(self.labels[i])
+        return window_item(np.stack([frames[positions], masks[positions]]), pose[0][positions] if pose else None,
+                           int(self.labels[i]), self.crop, self.joints_crop)

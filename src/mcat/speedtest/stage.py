@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader
 
 from mcat.atomic import atomic_dir, write_csv
 from mcat.config import MlflowParams, SpeedtestParams
-from mcat.data.store import MaskStore, Store
+from mcat.data.store import MaskStore, PoseStore, Store
 from mcat.errors import McatError
 from mcat.evaluate.metrics import classification_metrics
 from mcat.evaluate.plots import pyplot
@@ -68,10 +68,13 @@ def metric_key(split: str, metric: str, first_split: str, factor: float | None =
 
 
 def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Path, out: Path, *,
-              device: str = "auto", tracking: MlflowParams | None = None) -> SpeedtestResult:
-    """Score ``model_path`` on ``params.splits`` played at ``params.factors``; write the curve into ``out``."""
+              pose: Path | None = None, device: str = "auto", tracking: MlflowParams | None = None) -> SpeedtestResult:
+    """Score ``model_path`` on ``params.splits`` played at ``params.factors``; write the curve into ``out``.
+    ``pose``: the keypoints, for a model that reads them (they are played at each speed with their frames)."""
     model = load_model_file(model_path, resolve_device(device))
+    pose = model.pose_store(pose, model_path)
     frames, mask_store = Store(store), MaskStore(masks)
+    poses = None if pose is None else PoseStore(pose)
     pre = model.preprocessing
     if frames.class_names != model.class_names:
         raise McatError(f"{model_path} knows classes {model.class_names} but the store at {store} has "
@@ -86,7 +89,8 @@ def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Pat
                             "set speedtest.splits")
         rows = []
         for factor in params.factors:
-            windows = ResampledWindows(frames, mask_store, ids, factor, pre.T, pre.stride, pre.window_crop())
+            windows = ResampledWindows(frames, mask_store, ids, factor, pre.T, pre.stride, pre.window_crop(),
+                                       pre.joints_crop(), poses)
             if not len(windows):
                 rows.append({"factor": factor, "windows": 0, "skipped": f"no '{split}' recording has {pre.T} frames "
                              f"at {factor:g}x"})

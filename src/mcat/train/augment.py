@@ -3,8 +3,10 @@
 One draw per clip, applied to all its frames: horizontal flip and random resized crop move gray and mask
 together (bilinear for gray, nearest for the mask, so it stays binary and aligned); brightness and contrast
 change gray only. Masks can also get the errors a real segmenter makes (``mask_noise``): per clip, edges
-eroded or dilated by a pixel; per frame, a missed part (a rectangle cut out), or no mask at all. Random
-numbers come from a CPU generator, so a seed gives the same draws on any device.
+eroded or dilated by a pixel; per frame, a missed part (a rectangle cut out), or no mask at all. Keypoints,
+where a model reads them, move with the crop and the flip (a mirrored person's left and right swap,
+:mod:`mcat.data.keypoints`). Random numbers come from a CPU generator, so a seed gives the same draws on any
+device.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from mcat.config import AugmentParams
+from mcat.data.keypoints import mirror, reframe
 
 
 def to_float(clips: torch.Tensor) -> torch.Tensor:
@@ -64,8 +67,18 @@ def segmenter_errors(mask: torch.Tensor, share: float, generator: torch.Generato
     return torch.where(noisy, out, mask)
 
 
-def augment(clips: torch.Tensor, params: AugmentParams, generator: torch.Generator) -> torch.Tensor:
-    """uint8 clips [B, 2, T, H, W] → augmented float clips [B, 2, T, H, W] (gray in [0, 1], mask 0/1)."""
+def moved_joints(joints: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Keypoints [B, T, K, 3] of the frames that ``theta`` [B, 2, 3] (:func:`crop_flip_theta`) samples: the crop's
+    window in ``[0, 1]`` units is (cx − w + 1) / 2 wide w, and a negative x scale mirrors it."""
+    width, height = theta[:, 0, 0].abs(), theta[:, 1, 1]
+    cropped = reframe(joints, (theta[:, 0, 2] - width + 1) / 2, (theta[:, 1, 2] - height + 1) / 2, width, height)
+    return mirror(cropped, theta[:, 0, 0] < 0)
+
+
+def augment(clips: torch.Tensor, params: AugmentParams, generator: torch.Generator,
+            joints: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """uint8 clips [B, 2, T, H, W] → (augmented float clips [B, 2, T, H, W] (gray in [0, 1], mask 0/1), and the
+    keypoints [B, T, K, 3] moved with them, or None without)."""
     b, _, t, h, w = clips.shape
     x = to_float(clips)
     theta = crop_flip_theta(b, params, generator).to(x.device)
@@ -79,4 +92,4 @@ def augment(clips: torch.Tensor, params: AugmentParams, generator: torch.Generat
     gray = gray * brightness
     mean = gray.mean(dim=(1, 2, 3), keepdim=True)
     gray = ((gray - mean) * contrast + mean).clamp(0.0, 1.0)
-    return torch.stack([gray, mask], dim=1)
+    return torch.stack([gray, mask], dim=1), None if joints is None else moved_joints(joints, theta)

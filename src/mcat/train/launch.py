@@ -49,15 +49,17 @@ class Nodes:
                 f"--master-port={self.master_port}"]
 
 
-def train_in_processes(params_json: str, nproc: int, windows: Path, store: Path, masks: Path, out: Path, *,
-                       track: bool, nodes: Nodes | None = None) -> Path:
+def train_in_processes(params_json: str, nproc: int, windows: Path, store: Path, masks: Path, pose: Path, out: Path,
+                       *, track: bool, nodes: Nodes | None = None) -> Path:
     """``mcat train`` of validated params (their JSON) in ``nproc`` processes on this machine (the Kubeflow train
-    pod with N GPUs), or on each of ``nodes`` (a Kubeflow Trainer TrainJob); returns the model file."""
+    pod with N GPUs), or on each of ``nodes`` (a Kubeflow Trainer TrainJob); returns the model file. ``pose``: the
+    keypoints, read by the pose input modes."""
     with tempfile.TemporaryDirectory(prefix="mcat-params-") as folder:
         params_file = Path(folder) / "params.yaml"  # JSON is YAML
         params_file.write_text(params_json)
         run_torchrun(nproc, ["train", "--params", str(params_file), "--windows", str(windows), "--store", str(store),
-                             "--masks", str(masks), "--out", str(out), *([] if track else ["--no-track"])], nodes)
+                             "--masks", str(masks), "--pose", str(pose), "--out", str(out),
+                             *([] if track else ["--no-track"])], nodes)
     return Path(out) / "model.pt"
 
 

@@ -30,7 +30,7 @@ from mcat.data.digest import data_digest
 from mcat.data.windowing import label_frame
 from mcat.errors import McatError
 from mcat.inference import autocast, predict_proba, prepare, resolve_device
-from mcat.modelfile import Preprocessing, save_model_file
+from mcat.modelfile import Preprocessing, pose_input, save_model_file
 from mcat.models import build
 from mcat.stats import class_counts
 from mcat.train.augment import augment
@@ -84,12 +84,12 @@ def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, los
     losses, labels, predictions, seen = [], [], [], 0
     start = time.perf_counter()
     bar = tqdm(loader, desc=desc, unit="batch", leave=False, disable=None if world.main else True)
-    for step, (clips, target) in enumerate(bar, 1):
+    for step, (clips, *joints, target) in enumerate(bar, 1):
         clips = clips.to(device, non_blocking=True)
         target = target.to(device, non_blocking=True)
-        inputs = augment(clips, tp.augment, generator)
+        clips, pose = augment(clips, tp.augment, generator, joints[0].to(device, non_blocking=True) if joints else None)
         with autocast(device):
-            logits = model(inputs)
+            logits = model(clips) if pose is None else model(clips, pose)
         loss = loss_fn(logits.float(), target)
         if not torch.isfinite(loss):
             raise McatError(f"training diverged: the loss is {loss.item()} at {desc}, batch {step}; nothing was "
@@ -125,10 +125,15 @@ def _validate(model: nn.Module, val_set: WindowDataset, batch_size: int, workers
             "val_macro_f1": macro_f1(labels, predictions, num_classes)}
 
 
-def training_recipe(tp: TrainParams, windows: Path, store: Path, masks: Path) -> str:
+def pose_read(tp: TrainParams, pose: Path | None) -> Path | None:
+    """The pose store a training of ``tp`` reads (:func:`mcat.modelfile.pose_input`)."""
+    return pose_input(tp.input_mode, pose, f"model '{tp.model}'")
+
+
+def training_recipe(tp: TrainParams, windows: Path, store: Path, masks: Path, pose: Path | None = None) -> str:
     """What a checkpoint must have been made with to be resumed: the train params, the data digest and the
     training and model code (a `dvc repro` after a code change trains anew)."""
-    return f"{digest(tp)}:{data_digest(windows, store, masks)[:16]}:{_code_digest()}"
+    return f"{digest(tp)}:{data_digest(windows, store, masks, pose_read(tp, pose))[:16]}:{_code_digest()}"
 
 
 def _code_digest() -> str:
@@ -149,9 +154,10 @@ def _order(train_set: WindowDataset, seed: int, epoch: int, world: World) -> dic
     return {"sampler": sampler}
 
 
-def resumable_run_id(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path) -> str | None:
+def resumable_run_id(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path,
+                     pose: Path | None = None) -> str | None:
     """The MLflow run of the checkpoint in ``out`` that this training would resume, if any."""
-    state = load_checkpoint(Path(out) / "checkpoints" / "last.pt", training_recipe(tp, windows, store, masks))
+    state = load_checkpoint(Path(out) / "checkpoints" / "last.pt", training_recipe(tp, windows, store, masks, pose))
     return state.get("mlflow_run_id") if state else None
 
 
@@ -164,10 +170,12 @@ def check_world(tp: TrainParams, world: World, train_windows: int) -> None:
         raise McatError(f"{world.size} processes for {train_windows} training windows: use at most {train_windows}")
 
 
-def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, tracker: Tracker | None = None,
-          on_epoch_end: Callable[[int, dict[str, float]], None] | None = None, world: World = World()) -> TrainResult:
+def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, pose: Path | None = None,
+        tracker: Tracker | None = None, on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+        world: World = World()) -> TrainResult:
     """Train ``tp.model`` on the train windows, select on val, write ``out/model.pt`` (the best
-    epoch's weights) and ``out/history.csv`` (per-epoch metrics, for ``dvc plots``).
+    epoch's weights) and ``out/history.csv`` (per-epoch metrics, for ``dvc plots``). ``pose``: the keypoints
+    (``mcat pose``), which the pose input modes read.
 
     Resumes from ``out/checkpoints/last.pt`` when it was made with the same params and data; a finished
     run with the same recipe returns at once. ``on_epoch_end(epoch, metrics)`` runs after each checkpoint.
@@ -177,8 +185,9 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
     out = Path(out)
     tracker = tracker or NoTracking()
     device = world.device(resolve_device(tp.device))
-    train_set = WindowDataset(windows, "train", store, masks, tempo=tp.augment.tempo)
-    val_set = WindowDataset(windows, "val", store, masks)
+    pose = pose_read(tp, pose)
+    train_set = WindowDataset(windows, "train", store, masks, tempo=tp.augment.tempo, pose_dir=pose)
+    val_set = WindowDataset(windows, "val", store, masks, pose_dir=pose)
     if not len(train_set) or not len(val_set):
         raise McatError(f"training needs train and val windows in {windows} (got {len(train_set)} and {len(val_set)})")
     check_world(tp, world, len(train_set))
@@ -192,8 +201,8 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
     batch = tp.batch_size // world.size  # per process
     steps_per_epoch = math.ceil(math.ceil(len(train_set) / world.size) / batch)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=tp.epochs * steps_per_epoch)
-    data = data_digest(windows, store, masks)
-    recipe = training_recipe(tp, windows, store, masks)
+    data = data_digest(windows, store, masks, pose)
+    recipe = training_recipe(tp, windows, store, masks, pose)
 
     pin = device.type == "cuda"
     state = load_checkpoint(out / "checkpoints" / "last.pt", recipe)
@@ -248,7 +257,7 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
     framing = train_set.framing()
     preprocessing = Preprocessing(framing.resolution, train_set.T, train_set.stride, label_frame(train_set.T),
                                   train_set.mask_store.backend(), framing.fps, framing.fit, train_set.crop,
-                                  train_set.crop_margin)
+                                  train_set.crop_margin, train_set.pose_store.backend() if pose else "")
     meta = {"best_epoch": best_epoch, "val_macro_f1": best_f1, "data_digest": data, "recipe": recipe,
             "mlflow_run_id": tracker.run_id, "train": tp.model_dump(mode="json")}
     save_model_file(out / "model.pt", model, best_state, class_names=names, preprocessing=preprocessing, meta=meta)

@@ -1,0 +1,133 @@
+"""A model that reads keypoints, through the stages: the windows carry the keypoints of their frames, training,
+evaluation, the speed test, export, explain and the served model read them, prediction computes them from the
+video, and what lacks them says so in one line."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mcat.config import WindowsParams
+from mcat.data.dataset import WindowDataset
+from mcat.data.person_crop import joints_crop
+from mcat.errors import McatError
+from mcat.evaluate.stage import evaluate
+from mcat.explain.stage import explain
+from mcat.export.stage import export
+from mcat.modelfile import load_model_file
+from mcat.predict.stage import classify, predict
+from mcat.registry.pyfunc import ExerciseClassifier, signature
+from mcat.speedtest.stage import speedtest
+from mcat.train.loop import fit
+from mcat.windows.stage import make_windows
+
+from conftest import ROOT, tiny_params
+
+BLAZEPOSE = ROOT.parent / "shared/models/mediapipe_pose_landmark_lite_with_segmentation.tflite"
+
+
+@pytest.fixture(scope="module")
+def pose_model(tmp_path_factory, tiny_windows, tiny_pose):
+    out = tmp_path_factory.mktemp("pose-model")
+    params = tiny_params("train.epochs=2", "train.input_mode=both+pose")
+    return params, fit(params.train, *tiny_windows, out, pose=tiny_pose)
+
+
+def test_windows_carry_the_keypoints_of_their_frames_moved_with_the_crop(tiny_store, tiny_pose, tmp_path):
+    store, masks = tiny_store
+    for crop in ("none", "person"):
+        windows = make_windows(WindowsParams(T=8, stride=8, crop=crop, crop_margin=0.2), store, masks,
+                               tmp_path / crop).out
+        ds = WindowDataset(windows, "train", store, masks, pose_dir=tiny_pose)
+        clip, joints, label = ds[3]
+        rid, start = ds.recording_ids[ds.recording[3]], int(ds.starts[3])
+        stored = np.load(tiny_pose / f"{rid}.npy")[start:start + 8]
+        whole_masks = np.load(masks / f"{rid}.npy")[start:start + 8]
+        assert joints.dtype == torch.float32 and joints.shape == (8, 13, 3)
+        np.testing.assert_array_equal(joints.numpy(), joints_crop(crop, 0.2)(stored, whole_masks))
+        assert (clip.numpy() == WindowDataset(windows, "train", store, masks)[3][0].numpy()).all()
+        seen = joints[..., 2] > 0
+        x, y = (joints[..., 0][seen] * clip.shape[-1]).long(), (joints[..., 1][seen] * clip.shape[-1]).long()
+        frames = seen.nonzero()[:, 0]
+        near = torch.nn.functional.max_pool2d(clip[1].float()[:, None], 5, 1, 2)[:, 0]  # within 2 px of the mask
+        assert near[frames, y.clamp(max=clip.shape[-1] - 1), x.clamp(max=clip.shape[-1] - 1)].mean() > 0.9
+
+
+def test_a_pose_model_trains_evaluates_and_is_speed_tested(pose_model, tiny_windows, tiny_pose, tmp_path):
+    params, result = pose_model
+    model = load_model_file(result.model_path)
+    assert model.input_mode == "both+pose" and result.epochs_run == 2
+    scores = evaluate(params.evaluate, result.model_path, *tiny_windows, tmp_path / "reports", pose=tiny_pose,
+                      explain=params.explain)
+    assert set(scores.metrics) >= {"val", "test"} and scores.explained.startswith("explain: 4 test windows")
+    windows, store, masks = tiny_windows
+    curve = speedtest(params.speedtest, result.model_path, store, masks, tmp_path / "speed", pose=tiny_pose)
+    assert [r["factor"] for r in curve.curve["test"]] == params.speedtest.factors
+    again = fit(params.train, *tiny_windows, result.model_path.parent, pose=tiny_pose)
+    assert again.epochs_run == 0  # the keypoints are part of the recipe: the same ones, nothing to do
+
+
+def test_predict_computes_the_keypoints_of_a_video_on_the_fly(pose_model, tiny_dataset, tiny_store, tiny_pose,
+                                                               tmp_path, capsys):
+    params, result = pose_model
+    params = tiny_params("predict.mask_backend=background", f"pose.blazepose.model={BLAZEPOSE}")
+    [run] = predict(params.predict, str(result.model_path), [tiny_dataset / "videos/test_000.mp4"], tmp_path / "p",
+                    masks=params.masks, pose=params.pose)
+    assert run.probs.shape == (len(run.starts), 4) and (tmp_path / "p/test_000/segments.json").is_file()
+    assert "trained on 'provided' keypoints and predicts on 'blazepose'" in capsys.readouterr().err
+    store, masks = tiny_store  # the keypoints reach the model: other keypoints, other answers
+    model, frames = load_model_file(result.model_path), np.load(store / "test_000/frames.npy")
+    stored, exact = np.load(masks / "test_000.npy"), np.load(tiny_pose / "test_000.npy")
+    _, with_joints = classify(model, frames, stored, 8, torch.device("cpu"), exact)
+    _, unseen = classify(model, frames, stored, 8, torch.device("cpu"), np.zeros_like(exact))
+    assert not np.allclose(with_joints, unseen, atol=1e-4)
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "onnx-int8", "torchscript"])
+def test_an_exported_pose_model_takes_clips_and_keypoints(fmt, pose_model, tiny_windows, tiny_pose, tmp_path):
+    params, result = pose_model
+    out = tmp_path / ("m.pt" if fmt == "torchscript" else "m.onnx")
+    export(params.export.model_copy(update={"format": fmt}), str(result.model_path), out, *tiny_windows,
+           pose=tiny_pose)
+    exported, eager = load_model_file(out), load_model_file(result.model_path)
+    ds = WindowDataset(tiny_windows[0], "test", *tiny_windows[1:], pose_dir=tiny_pose)
+    clips, joints = (torch.stack([ds[i][k] for i in range(5)]) for k in (0, 1))
+    with torch.no_grad():
+        agree = (exported.model(clips, joints).argmax(1) == eager.model(clips, joints).argmax(1)).float().mean()
+    assert agree >= (0.8 if fmt == "onnx-int8" else 1.0)
+    metrics = evaluate(params.evaluate, out, *tiny_windows, tmp_path / "reports", pose=tiny_pose)
+    assert set(metrics.metrics) >= {"val", "test"}
+
+
+def test_explain_and_the_served_model_take_keypoints_beside_the_clips(pose_model, tiny_trained, tiny_windows, tiny_pose,
+                                                                     tmp_path):
+    params, result = pose_model
+    both = tiny_trained[2] / "model.pt"
+    explained = explain(params.explain, [str(result.model_path), str(both)], *tiny_windows, tmp_path / "x",
+                        pose=tiny_pose)
+    assert explained.models == ["mcat both+pose", "mcat"] and len(explained.windows) == 4
+    index = json.loads((tmp_path / "x/index.json").read_text())
+    assert index["models"]["mcat both+pose"] == ["appearance", "mask"]
+    assert all((tmp_path / "x" / w["attention"]).is_file() for w in index["windows"])
+    served, loaded = ExerciseClassifier(), load_model_file(result.model_path)
+    served.loaded = loaded
+    ds = WindowDataset(tiny_windows[0], "test", *tiny_windows[1:], pose_dir=tiny_pose)
+    clips, joints = (np.stack([ds[i][k].numpy() for i in range(6)]) for k in (0, 1))
+    frame = served.predict(None, {"clips": clips, "pose": joints})
+    with torch.inference_mode():
+        expected = torch.softmax(loaded.model(torch.from_numpy(clips), torch.from_numpy(joints)), dim=1).numpy()
+    np.testing.assert_allclose(frame[loaded.class_names].to_numpy(), expected, atol=1e-5)
+    assert [s.name for s in signature(loaded.class_names, 16, 32, 13).inputs.inputs] == ["clips", "pose"]
+
+
+def test_what_cannot_give_a_pose_model_keypoints_says_so_in_one_line(pose_model, tiny_windows, tiny_dataset, tmp_path):
+    params, result = pose_model
+    windows, store, masks = tiny_windows
+    with pytest.raises(McatError, match="model.pt reads pose keypoints .* run `mcat pose` and give its output"):
+        evaluate(params.evaluate, result.model_path, *tiny_windows, tmp_path / "reports")
+    with pytest.raises(McatError, match="model 'mcat' reads pose keypoints \\(input mode 'pose'\\): run `mcat pose`"):
+        fit(tiny_params("train.input_mode=pose").train, *tiny_windows, tmp_path / "m")
+    with pytest.raises(McatError, match="the model reads pose keypoints .*give the pose settings"):
+        predict(params.predict, str(result.model_path), [tiny_dataset / "videos"], tmp_path / "p", masks=params.masks)
+    assert not any((tmp_path / name).exists() for name in ("reports", "m", "p"))
