@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from conftest import ROOT
 from mcat.cli import main
+from mcat.errors import McatError
+from mcat.train.distributed import World, process_group
 
 BIN = Path(sys.executable).parent
 
@@ -86,6 +89,17 @@ def test_impossible_process_counts_are_refused_before_any_starts(nproc, message,
     assert main(train_command(tiny_windows, tmp_path / "models", "--no-track", "--nproc", str(nproc), *extra)) == 1
     assert re.search(message, capsys.readouterr().err)
     assert not (tmp_path / "models").exists()
+
+
+def test_more_processes_than_gpus_is_one_line_naming_the_count(monkeypatch):
+    # The GPU count is hardware this CI lacks. On a lent 1-GPU H200, `--nproc 2` first failed with torch's own
+    # "invalid device ordinal" in rank 1 (set_device before any check); joining now goes through this check.
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert World(0, 2, 0).device(torch.device("cuda")) == torch.device("cuda", 0)
+    with pytest.raises(McatError, match="process 1 of this machine has no GPU of its own: the machine has 1 GPU"):
+        with process_group(World(1, 2, 1), torch.device("cuda"), 10):
+            pass
+    assert World(1, 2, 1).device(torch.device("cpu")) == torch.device("cpu")
 
 
 def _free_port() -> int:

@@ -36,8 +36,15 @@ class World:
         return self.rank == 0
 
     def device(self, device: torch.device) -> torch.device:
-        """This process's device: ``cuda:<local rank>`` on GPUs, the CPU otherwise."""
-        return torch.device("cuda", self.local_rank) if device.type == "cuda" and self.size > 1 else device
+        """This process's device: ``cuda:<local rank>`` on GPUs (an error when this machine has fewer GPUs than
+        processes), the CPU otherwise."""
+        if device.type != "cuda" or self.size == 1:
+            return device
+        if self.local_rank >= (gpus := torch.cuda.device_count()):
+            raise McatError(f"process {self.local_rank} of this machine has no GPU of its own: the machine has {gpus} "
+                            f"GPU(s), one process each; start at most {gpus} processes per machine (--nproc, "
+                            "train_accelerator_count) or train on the CPU (-S train.device=cpu)")
+        return torch.device("cuda", self.local_rank)
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         """``values`` summed over every process (float64 on the CPU, a copy)."""
@@ -79,7 +86,7 @@ def process_group(world: World, device: torch.device, timeout_s: float) -> Itera
         yield
         return
     if device.type == "cuda":
-        torch.cuda.set_device(world.local_rank)
+        torch.cuda.set_device(world.device(device))
     where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
     try:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=world.rank,
