@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
-from mcat.config.base import Strict, ordered_range, positive_range
+from mcat.config.base import Strict, positive_range
 from mcat.model_names import INPUT_MODES, MODEL_NAMES
 
 

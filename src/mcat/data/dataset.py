@@ -88,12 +88,7 @@ class WindowDataset(Dataset):
     def _open(self, r: int) -> tuple[np.ndarray, ...]:
         # Opened lazily so that each DataLoader worker maps the files itself.
         if r not in self._arrays:
-            rid = self.recording_ids[r]
-            frames = self.store.frames(rid)
-            arrays = (frames, self.mask_store.masks(rid, frames.shape))
-            if self.pose_store is not None:
-                arrays += (self.pose_store.pose(rid, len(frames), K),)
-            self._arrays[r] = arrays
+            self._arrays[r] = recording_arrays(self.store, self.mask_store, self.pose_store, self.recording_ids[r])
         return self._arrays[r]
 
     def __getitem__(self, i: int) -> tuple:
@@ -111,6 +106,14 @@ class WindowDataset(Dataset):
             label = int(self._labels[r][positions[label_frame(self.T)]])
         return window_item(np.stack([frames[positions], masks[positions]]), pose[0][positions] if pose else None,
                            label, self._crop, self._joints_crop)
+
+
+def recording_arrays(store: Store, masks: MaskStore, poses: PoseStore | None, rid: str) -> tuple[np.ndarray, ...]:
+    """A recording's arrays, memory-mapped and checked: (frames uint8 [N, R, R], masks uint8 [N, R, R]) and, with a
+    pose store, its keypoints float32 [N, K, 3]."""
+    frames = store.frames(rid)
+    arrays = (frames, masks.masks(rid, frames.shape))
+    return arrays if poses is None else (*arrays, poses.pose(rid, len(frames), K))
 
 
 def window_item(clip: np.ndarray, joints: np.ndarray | None, label: int, crop: Callable,

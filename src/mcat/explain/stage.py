@@ -27,7 +27,6 @@ import torch
 from mcat.atomic import atomic_dir
 from mcat.config import ExplainParams, MasksParams, PoseParams, PredictParams
 from mcat.data.dataset import WindowDataset
-from mcat.data.video import probe
 from mcat.errors import McatError
 from mcat.explain.clips import Explained, check_same_clips, explain_clips, explain_split, model_label, write_index
 from mcat.explain.maps import cam_layers
@@ -97,8 +96,7 @@ def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out
     with the ``pose`` settings where a model reads them, as ``mcat predict`` makes them)."""
     from mcat.masks.backends import make_segmenter
     from mcat.masks.segment import segment_video
-    from mcat.pose.stage import estimate_video
-    from mcat.predict.stage import classify, framing_of, pose_estimator
+    from mcat.predict.stage import classify, framing_of, pose_estimator, video_joints
 
     check_per_class(params)
     if not Path(video).is_file():
@@ -111,11 +109,7 @@ def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out
     segmenter = make_segmenter(masks.model_copy(update={"backend": predict.mask_backend}))
     framing = framing_of(first)
     frames, person = segment_video(segmenter, Path(video), framing, masks.batch_size, with_gray=True)
-    joints = None
-    if estimator is not None:
-        info = probe(Path(video))
-        joints = estimate_video(estimator, Path(video), framing, person, info.width, info.height,
-                                "decoded for its masks")
+    joints = None if estimator is None else video_joints(estimator, Path(video), framing, person)
     try:
         starts, probs = classify(first, frames, person, predict.batch_size, resolved,
                                  joints if reads_pose(first.input_mode) else None)

@@ -28,6 +28,7 @@ from mcat.models.encoder import FrameEncoder
 from mcat.models.inputs import streams
 from mcat.models.pose import PoseEncoder
 from mcat.model_names import FUSIONS, reads_pose
+from mcat.pose.joints import K
 
 
 class MaskCrossAttentionTransformer(nn.Module):
@@ -36,7 +37,7 @@ class MaskCrossAttentionTransformer(nn.Module):
 
     def __init__(self, *, num_classes: int, input_mode: str = "both", fusion: str = "cross_attention",
                  channels: tuple[int, int, int] = (16, 32, 64), d: int = 256, heads: int = 8, ffn: int = 1024,
-                 depth: int = 4, dropout: float = 0.1, joints: int = 13):
+                 depth: int = 4, dropout: float = 0.1, joints: int = K):
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got '{fusion}'")

@@ -154,6 +154,13 @@ def pose_estimator(model: ModelFile, params: PredictParams, pose: PoseParams | N
     return make_estimator(pose.model_copy(update={"backend": params.pose_backend}))
 
 
+def video_joints(estimator, video: Path, framing: Framing, masks: np.ndarray) -> np.ndarray:
+    """Keypoints float32 [N, K, 3] of a new video in the model's frame, each frame cropped around its mask uint8
+    [N, R, R] (:func:`mcat.pose.stage.estimate_video`; the video is read a second time)."""
+    info = probe(video)
+    return estimate_video(estimator, video, framing, masks, info.width, info.height, "decoded for its masks")
+
+
 def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int, device: torch.device,
              joints: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video; ``joints``
@@ -188,8 +195,7 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
     source_fps = info.checked_fps(video)
     fps = framing.fps or source_fps
     frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True)
-    joints = None if estimator is None else estimate_video(estimator, video, framing, masks, info.width, info.height,
-                                                           "decoded for its masks")
+    joints = None if estimator is None else video_joints(estimator, video, framing, masks)
     truth = None
     if labels is not None:
         truth = labels[framing.positions(len(labels), source_fps)].astype(np.int64)  # on the model's clock

@@ -8,14 +8,12 @@ frames (slower), ``factor`` > 1 skips them (faster).
 from __future__ import annotations
 
 import numpy as np
-import torch
 from typing import Callable
 
 from torch.utils.data import Dataset
 
-from mcat.data.dataset import window_item
+from mcat.data.dataset import recording_arrays, window_item
 from mcat.data.store import MaskStore, PoseStore, Store
-from mcat.pose.joints import K
 from mcat.data.windowing import window_labels, window_starts
 
 
@@ -68,12 +66,7 @@ class ResampledWindows(Dataset):
     def __getitem__(self, i: int) -> tuple:
         r, start = self.index[i]
         if r not in self._arrays:  # memory-mapped once per recording, not per clip
-            rid = self.recording_ids[r]
-            frames = self.store.frames(rid)
-            arrays = (frames, self.masks.masks(rid, frames.shape))
-            if self.poses is not None:
-                arrays += (self.poses.pose(rid, len(frames), K),)
-            self._arrays[r] = arrays
+            self._arrays[r] = recording_arrays(self.store, self.masks, self.poses, self.recording_ids[r])
         frames, masks, *pose = self._arrays[r]
         positions = self.positions[r][start:start + self.T]
         return window_item(np.stack([frames[positions], masks[positions]]), pose[0][positions] if pose else None,
