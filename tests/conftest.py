@@ -27,6 +27,10 @@ def tiny_params(*overrides: str) -> Params:
     return load_params(ROOT / "params.yaml", "tiny", list(overrides))
 
 
+# The input mode `make demo` trains (params.yaml); the tiny preset trains `both`, and the DVC and Kubeflow runs this one
+DEMO_INPUT_MODE = load_params(ROOT / "params.yaml").train.input_mode
+
+
 def with_source(params: Params, source: Path | str) -> Params:
     """``params`` reading the dataset at ``source``."""
     return params.model_copy(update={"ingest": params.ingest.model_copy(update={"source": str(source)})})

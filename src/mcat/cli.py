@@ -247,7 +247,7 @@ EXAMPLES = {
     "pose": "mcat pose\n  mcat pose -S pose.backend=blazepose",
     "validate": "mcat validate\n  mcat validate -S quality.empty_ratio_max=0.1",
     "windows": "mcat windows\n  mcat windows -S windows.stride=4 -S windows.crop=person",
-    "train": "mcat train\n  mcat train -S train.model=transformer -S train.augment.tempo=[0.8,3.0]\n"
+    "train": "mcat train\n  mcat train -S train.model=transformer -S train.input_mode=both -S train.augment.tempo=[0.8,3.0]\n"
              "  mcat train --nproc 2 --no-track",
     "evaluate": "mcat evaluate\n  mcat evaluate --model models/experiments/mcat-both-seed0/model.pt --reports /tmp/r",
     "speedtest": "mcat speedtest\n  mcat speedtest -S 'speedtest.factors=[1,2,4]' -S 'speedtest.splits=[val,test]'",

@@ -12,7 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from conftest import ROOT
+from conftest import DEMO_INPUT_MODE, ROOT
+from mcat.modelfile import load_model_file
 
 BIN = Path(sys.executable).parent
 
@@ -25,7 +26,8 @@ def sh(repo: Path, *cmd: str, env: dict) -> str:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, mlflow_server):
-    """A fresh project: the library sources, dvc.yaml, params.yaml = the tiny preset; git + dvc initialised."""
+    """A fresh project: the library sources, dvc.yaml, params.yaml = the tiny preset with the demo's input mode; git +
+    dvc initialised."""
     repo = tmp_path_factory.mktemp("project")
     shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copy(ROOT / "dvc.yaml", repo)
@@ -33,7 +35,8 @@ def project(tmp_path_factory, mlflow_server):
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "MLFLOW_TRACKING_URI": mlflow_server,
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     (repo / "params.yaml").write_text(sh(ROOT, "mcat", "params", "--preset", "tiny", "-S", "registry.model_name=dvc-test",
-                                         "-S", "mlflow.experiment=dvc-test", env=env))
+                                         "-S", "mlflow.experiment=dvc-test", "-S", f"train.input_mode={DEMO_INPUT_MODE}",
+                                         env=env))
     sh(repo, "git", "init", "-q", env=env)
     sh(repo, "dvc", "init", "-q", env=env)
     sh(repo, "dvc", "config", "core.analytics", "false", env=env)
@@ -53,6 +56,7 @@ def test_repro_runs_every_stage_then_is_a_no_op(project):
     metrics = json.loads((repo / "reports/metrics.json").read_text())
     assert {"val", "test", "speed_shift", "data_digest"} <= set(metrics)
     assert json.loads((repo / "reports/registered.json").read_text())["name"] == "dvc-test"
+    assert load_model_file(repo / "models/model.pt").input_mode == DEMO_INPUT_MODE
     speed = json.loads((repo / "reports/speed/summary.json").read_text())
     assert 0 <= speed["test"]["worst_macro_f1"] <= speed["test"]["macro_f1_auc"] <= 1
     out = sh(repo, "dvc", "repro", env=env)
@@ -101,7 +105,8 @@ def test_versioning_walkthrough_an_experiment_committed_then_the_older_commit_ba
     first = sh(repo, "git", "rev-parse", "HEAD", env=env).strip()
     model, metrics = (repo / "models/model.pt").read_bytes(), (repo / "reports/metrics.json").read_text()
     sh(repo, "dvc", "push", env=env)
-    sh(repo, "dvc", "exp", "run", "-S", "train.model=transformer", "-S", "train.epochs=1", env=env)  # 1: seconds
+    sh(repo, "dvc", "exp", "run", "-S", "train.model=transformer", "-S", "train.input_mode=both", "-S", "train.epochs=1",
+       env=env)  # 1: seconds
     assert "model: transformer" in (repo / "params.yaml").read_text()
     diff = json.loads(sh(repo, "dvc", "metrics", "diff", "--json", env=env))
     assert "test.macro_f1" in diff["reports/metrics.json"]

@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from mcat.cli import main
 from mcat_kubeflow.run import run_local
 
-from conftest import ROOT, tiny_params, with_source
+from conftest import DEMO_INPUT_MODE, ROOT, tiny_params, with_source
 
 
 def test_compile_writes_ir_that_kfp_loads_back(tmp_path, capsys):
@@ -67,7 +67,7 @@ def test_the_dag_runs_locally_and_registers_a_model(tiny_dataset, tiny_store, tm
     monkeypatch.chdir(tmp_path)
     name = f"kfp-{uuid.uuid4().hex[:6]}"
     params = with_source(tiny_params(f"registry.model_name={name}", "registry.min_test_macro_f1=0",
-                                     "mlflow.experiment=kfp-test"), tiny_dataset)
+                                     "mlflow.experiment=kfp-test", f"train.input_mode={DEMO_INPUT_MODE}"), tiny_dataset)
     result = run_local(params, tmp_path / "runs", {"mask_shards": 2, "ingest_shards": 2})
     assert result.registered_version == "1" and 0 <= result.test_macro_f1 <= 1
     run = next((tmp_path / "runs").glob("mcat-training-*"))

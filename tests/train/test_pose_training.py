@@ -16,7 +16,11 @@ from mcat.evaluate.stage import evaluate
 from mcat.explain.stage import explain
 from mcat.export.stage import export
 from mcat.modelfile import load_model_file
-from mcat.predict.stage import classify, predict
+from mcat.data import video as video_module
+from mcat.masks.backends import make_segmenter
+from mcat.pose import stage as pose_stage
+from mcat.pose.stage import estimate_video, make_estimator
+from mcat.predict.stage import classify, framing_of, predict, read_video
 from mcat.registry.pyfunc import ExerciseClassifier, signature
 from mcat.speedtest.stage import speedtest
 from mcat.train.loop import fit
@@ -69,11 +73,16 @@ def test_a_pose_model_trains_evaluates_and_is_speed_tested(pose_model, tiny_wind
 
 
 def test_predict_computes_the_keypoints_of_a_video_on_the_fly(pose_model, tiny_dataset, tiny_store, tiny_pose,
-                                                               tmp_path, capsys):
+                                                               tmp_path, capsys, monkeypatch):
     params, result = pose_model
     params = tiny_params("predict.mask_backend=background", f"pose.blazepose.model={BLAZEPOSE}")
-    [run] = predict(params.predict, str(result.model_path), [tiny_dataset / "videos/test_000.mp4"], tmp_path / "p",
-                    masks=params.masks, pose=params.pose)
+    video = tiny_dataset / "videos/test_000.mp4"
+    decodes, read_frames = [], video_module.read_frames
+    for module in (video_module, pose_stage):  # the decode loop, wherever it is called from
+        monkeypatch.setattr(module, "read_frames", lambda *a, **k: decodes.append(a[0]) or read_frames(*a, **k))
+    [run] = predict(params.predict, str(result.model_path), [video], tmp_path / "p", masks=params.masks,
+                    pose=params.pose)
+    assert decodes == [video]  # masks and keypoints from one decode
     assert run.probs.shape == (len(run.starts), 4) and (tmp_path / "p/test_000/segments.json").is_file()
     assert "trained on 'provided' keypoints and predicts on 'blazepose'" in capsys.readouterr().err
     store, masks = tiny_store  # the keypoints reach the model: other keypoints, other answers
@@ -82,6 +91,13 @@ def test_predict_computes_the_keypoints_of_a_video_on_the_fly(pose_model, tiny_d
     _, with_joints = classify(model, frames, stored, 8, torch.device("cpu"), exact)
     _, unseen = classify(model, frames, stored, 8, torch.device("cpu"), np.zeros_like(exact))
     assert not np.allclose(with_joints, unseen, atol=1e-4)
+    # the keypoints of that one decode are those `mcat pose` finds reading the video again around the same masks
+    segmenter, estimator = make_segmenter(params.masks.model_copy(update={"backend": "background"})), make_estimator(
+        params.pose.model_copy(update={"backend": "blazepose"}))
+    framing, info = framing_of(model), video_module.probe(video)
+    _, new_masks, joints = read_video(segmenter, estimator, video, framing, params.masks.batch_size)
+    assert joints.shape == (len(new_masks), 13, 3) and (joints[..., 2] > 0).any()
+    np.testing.assert_array_equal(joints, estimate_video(estimator, video, framing, new_masks, info.width, info.height))
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "onnx-int8", "torchscript"])

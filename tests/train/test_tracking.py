@@ -3,7 +3,6 @@
 import json
 
 import mlflow
-import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 

@@ -95,8 +95,7 @@ def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out
     (masks from ``predict.mask_backend`` with the ``masks`` settings, and keypoints from ``predict.pose_backend``
     with the ``pose`` settings where a model reads them, as ``mcat predict`` makes them)."""
     from mcat.masks.backends import make_segmenter
-    from mcat.masks.segment import segment_video
-    from mcat.predict.stage import classify, framing_of, pose_estimator, video_joints
+    from mcat.predict.stage import classify, framing_of, pose_estimator, read_video
 
     check_per_class(params)
     if not Path(video).is_file():
@@ -108,8 +107,7 @@ def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out
     estimator = pose_estimator(readers[0], predict, pose) if readers else None
     segmenter = make_segmenter(masks.model_copy(update={"backend": predict.mask_backend}))
     framing = framing_of(first)
-    frames, person = segment_video(segmenter, Path(video), framing, masks.batch_size, with_gray=True)
-    joints = None if estimator is None else video_joints(estimator, Path(video), framing, person)
+    frames, person, joints = read_video(segmenter, estimator, Path(video), framing, masks.batch_size)
     try:
         starts, probs = classify(first, frames, person, predict.batch_size, resolved,
                                  joints if reads_pose(first.input_mode) else None)

@@ -4,6 +4,7 @@ resolution."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -15,9 +16,11 @@ from mcat.masks.backends import Segmenter
 
 def segment_video(segmenter: Segmenter, video: Path, framing: Framing, batch_size: int, *, n_frames: int | None = None,
                   expected_from: str = "its container announces",
-                  with_gray: bool = False) -> tuple[np.ndarray | None, np.ndarray]:
+                  with_gray: bool = False, then: Callable[[np.ndarray, np.ndarray], None] | None = None,
+                  ) -> tuple[np.ndarray | None, np.ndarray]:
     """Decode ``video`` once on the framing's clock (its first ``n_frames`` clock frames, or all) and segment
-    it in batches.
+    it in batches; ``then`` is called with each batch, BGR uint8 [B, H, W, 3], and its fitted masks uint8
+    [B, R, R] (a pose estimator reads the same decode).
 
     Returns (gray frames uint8 [N, R, R] when ``with_gray`` else None, masks uint8 {0,1} [N, R, R]), both
     fitted by ``framing``; the segmenter sees each frame at the video's own size. A decode that comes up
@@ -31,6 +34,8 @@ def segment_video(segmenter: Segmenter, video: Path, framing: Framing, batch_siz
             if with_gray:
                 grays.append(np.stack([gray_frame(f, framing) for f in batch]))
             masks.append(resize_masks(segmenter.segment(batch), framing))
+            if then is not None:
+                then(batch, masks[-1])
             bar.update(len(batch))
     check_decoded(video, sum(map(len, masks)), n_frames or 0, expected_from)
     return (np.concatenate(grays) if with_gray else None), np.concatenate(masks)

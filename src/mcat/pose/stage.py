@@ -71,19 +71,36 @@ def fitted(points: np.ndarray, framing: Framing, width: int, height: int) -> np.
     return np.concatenate([xy, points[..., 2:]], axis=-1).astype(np.float32)
 
 
-def estimate_video(estimator, video: Path, framing: Framing, masks: np.ndarray, width: int, height: int,
-                   expected_from: str = "ingested (the file changed since `mcat ingest`: run it again)") -> np.ndarray:
+class CroppedPose:
+    """Keypoints of a ``width``×``height`` video's frames as they are decoded, each frame cropped around its person
+    mask (the last non-empty mask's box where one is empty): :meth:`add` each batch, then :meth:`joints`."""
+
+    def __init__(self, estimator, framing: Framing, width: int, height: int):
+        self.estimator, self.framing, self.width, self.height = estimator, framing, width, height
+        self.box, self.poses = None, []
+
+    def add(self, frames: np.ndarray, masks: np.ndarray) -> None:
+        """BGR frames uint8 [B, H, W, 3] and their masks uint8 [B, R, R] in the R×R frame."""
+        for frame, mask in zip(frames, masks):
+            fitted_box = mask_box(mask)
+            if fitted_box is not None:
+                self.box = np.clip(self.framing.unfit_points(fitted_box.reshape(2, 2), self.width, self.height).ravel(),
+                                   0, 1)
+            self.poses.append(self.estimator.estimate(frame, self.box))
+
+    def joints(self) -> np.ndarray:
+        """float32 [N, K, 3] of the frames added so far, in the R×R frame."""
+        return fitted(np.stack(self.poses), self.framing, self.width, self.height)
+
+
+def estimate_video(estimator, video: Path, framing: Framing, masks: np.ndarray, width: int, height: int) -> np.ndarray:
     """Keypoints float32 [N, K, 3] of a ``width``×``height`` video's first N clock frames (N = len(masks)), in the
-    R×R frame: each frame cropped around its person mask uint8 [N, R, R] (the last non-empty mask's box where one
-    is empty)."""
-    poses, box = [], None
+    R×R frame, each frame cropped around its person mask uint8 [N, R, R] (:class:`CroppedPose`)."""
+    pose = CroppedPose(estimator, framing, width, height)
     for frame, mask in zip(read_frames(video, len(masks), framing.step(probe(video).checked_fps(video))), masks):
-        fitted_box = mask_box(mask)
-        if fitted_box is not None:
-            box = np.clip(framing.unfit_points(fitted_box.reshape(2, 2), width, height).ravel(), 0, 1)
-        poses.append(estimator.estimate(frame, box))
-    check_decoded(video, len(poses), len(masks), expected_from)
-    return fitted(np.stack(poses), framing, width, height)
+        pose.add(frame[None], mask[None])
+    check_decoded(video, len(pose.poses), len(masks), "ingested (the file changed since `mcat ingest`: run it again)")
+    return pose.joints()
 
 
 def estimate_pose(params: PoseParams, store_dir: Path, masks_dir: Path, out: Path, *, source: str,

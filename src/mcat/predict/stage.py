@@ -17,8 +17,8 @@ against them (frame accuracy, segment accuracy, recall and precision: :func:`~mc
 Each video is decoded on the clock the model was trained on (its frame rate, e.g. 30 fps: a 60 fps video
 keeps every other frame, a 24 fps one repeats some); frames go to the mask backend at their own size and, as
 luminance, fitted into the model's resolution as in training (aspect ratio kept). A model that reads keypoints
-also gets them from the pose backend, which reads the video a second time, each frame cropped around its mask
-(as ``mcat pose`` does), the keypoints put into the model's frame.
+also gets them from the pose backend in the same decode, each frame cropped around its mask (as ``mcat pose``
+does), the keypoints put into the model's frame.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
 from mcat.model_names import reads_pose
 from mcat.modelfile import ModelFile
-from mcat.pose.stage import estimate_video, make_estimator
+from mcat.pose.stage import CroppedPose, make_estimator
 from mcat.predict.report import annotate_video, timeline_png, write_reports
 from mcat.predict.timeline import Segment, frame_labels, frames_of, merge_short, runs, segment_scores
 from mcat.registry.load import load_model
@@ -154,11 +154,16 @@ def pose_estimator(model: ModelFile, params: PredictParams, pose: PoseParams | N
     return make_estimator(pose.model_copy(update={"backend": params.pose_backend}))
 
 
-def video_joints(estimator, video: Path, framing: Framing, masks: np.ndarray) -> np.ndarray:
-    """Keypoints float32 [N, K, 3] of a new video in the model's frame, each frame cropped around its mask uint8
-    [N, R, R] (:func:`mcat.pose.stage.estimate_video`; the video is read a second time)."""
+def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: int,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One decode of a new video on the model's clock: gray frames uint8 [N, R, R], masks uint8 [N, R, R] from
+    ``segmenter`` (``batch_size`` frames a call) and, with a pose ``estimator``, keypoints float32 [N, K, 3] in the
+    model's frame, each frame cropped around its mask (as ``mcat pose`` does)."""
     info = probe(video)
-    return estimate_video(estimator, video, framing, masks, info.width, info.height, "decoded for its masks")
+    pose = None if estimator is None else CroppedPose(estimator, framing, info.width, info.height)
+    frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True,
+                                  then=None if pose is None else pose.add)
+    return frames, masks, None if pose is None else pose.joints()
 
 
 def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int, device: torch.device,
@@ -194,8 +199,7 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
     info = probe(video)
     source_fps = info.checked_fps(video)
     fps = framing.fps or source_fps
-    frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True)
-    joints = None if estimator is None else video_joints(estimator, video, framing, masks)
+    frames, masks, joints = read_video(segmenter, estimator, video, framing, batch_size)
     truth = None
     if labels is not None:
         truth = labels[framing.positions(len(labels), source_fps)].astype(np.int64)  # on the model's clock
