@@ -2,9 +2,10 @@
 change), file size, and latency per clip on 1 and 2 threads.
 
     python bench/export_bench.py [--model models/model.pt] [--windows data/windows] [--store data/ingested]
-                                 [--masks data/masks] [--split test] [--clips 64] [--variants onnx,torchscript]
+                                 [--masks data/masks] [--pose data/pose] [--split test] [--clips 64]
+                                 [--variants onnx,torchscript]
 
-Needs a trained model and its data (`make demo`). Each format is written with `mcat export`'s stage into a
+Needs a trained model and its data (`make demo`; ``--pose``: the keypoints, for a model that reads them). Each format is written with `mcat export`'s stage into a
 scratch folder and scored through the same loader `mcat evaluate` and `mcat predict` use. Latency: the mean
 over ``--clips`` clips run one at a time (a live stream) and in one batch of 32 (a recording), per thread count.
 """
@@ -32,8 +33,9 @@ VARIANTS = {  # name: (export.format, export.int8); the fp32 model file is alway
     "torchscript": ("torchscript", None)}
 
 
-def latency_ms(model: torch.nn.Module, clips: torch.Tensor, threads: int, batch: int) -> float:
-    """Milliseconds per clip running ``clips`` [N, 2, T, R, R] ``batch`` at a time on ``threads`` threads."""
+def latency_ms(model: torch.nn.Module, inputs: list[torch.Tensor], threads: int, batch: int) -> float:
+    """Milliseconds per clip running ``inputs`` (clips [N, 2, T, R, R], and keypoints [N, T, K, 3] for a model that
+    reads them) ``batch`` at a time on ``threads`` threads."""
     session = getattr(model, "session", None)
     if session is not None:  # ONNX Runtime sets its threads per session
         import onnxruntime as ort
@@ -45,11 +47,11 @@ def latency_ms(model: torch.nn.Module, clips: torch.Tensor, threads: int, batch:
     torch.set_num_threads(threads)
     try:
         with torch.inference_mode():
-            model(clips[:batch])
+            model(*(x[:batch] for x in inputs))
             start = time.perf_counter()
-            for i in range(0, len(clips), batch):
-                model(clips[i:i + batch])
-            return (time.perf_counter() - start) * 1000 / len(clips)
+            for i in range(0, len(inputs[0]), batch):
+                model(*(x[i:i + batch] for x in inputs))
+            return (time.perf_counter() - start) * 1000 / len(inputs[0])
     finally:
         torch.set_num_threads(previous)
         if session is not None:
@@ -62,6 +64,7 @@ def main() -> None:
     parser.add_argument("--windows", type=Path, default=Path("data/windows"))
     parser.add_argument("--store", type=Path, default=Path("data/ingested"))
     parser.add_argument("--masks", type=Path, default=Path("data/masks"))
+    parser.add_argument("--pose", type=Path, default=Path("data/pose"), help="keypoints, for a model that reads them")
     parser.add_argument("--split", default="test")
     parser.add_argument("--clips", type=int, default=64, help="clips timed per latency figure")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, from: " + ", ".join(VARIANTS))
@@ -70,11 +73,13 @@ def main() -> None:
     if unknown := set(variants) - set(VARIANTS):
         parser.error(f"unknown variant {', '.join(sorted(unknown))}: choose from {', '.join(VARIANTS)}")
     data = (args.windows, args.store, args.masks)
-    dataset = WindowDataset(args.windows, args.split, args.store, args.masks)
-    clips = torch.stack([dataset[i][0] for i in np.linspace(0, len(dataset) - 1, args.clips).astype(int)])
+    pose = load_model_file(args.model).pose_store(args.pose, Path(args.model))
+    dataset = WindowDataset(args.windows, args.split, args.store, args.masks, pose_dir=pose)
+    picked = [dataset[i][:-1] for i in np.linspace(0, len(dataset) - 1, args.clips).astype(int)]
+    inputs = [torch.stack(column) for column in zip(*picked)]  # clips, and keypoints for a model that reads them
     params = load_params("params.yaml")
     print(f"{args.model} on {len(dataset)} {args.split} windows; latency over {args.clips} clips "
-          f"{tuple(clips.shape[1:])}, torch {torch.__version__}")
+          f"{' + '.join(str(tuple(x.shape[1:])) for x in inputs)}, torch {torch.__version__}")
     print(f"{'format':<20}{'MB':>7}{'accuracy':>10}{'macro-F1':>10}{'dF1 pts':>9}{'agree':>8}"
           f"{'ms/clip b1 1t':>15}{'b1 2t':>8}{'b32 1t':>8}{'b32 2t':>8}")
     reference = None
@@ -83,14 +88,14 @@ def main() -> None:
             path, agreement = Path(args.model), None
             if fmt is not None:
                 settings = params.export.model_copy(update={"format": fmt, "int8": int8 or params.export.int8})
-                result = export(settings, args.model, Path(scratch) / f"{int8 or ''}{FILE_NAMES[fmt]}", *data)
+                result = export(settings, args.model, Path(scratch) / f"{int8 or ''}{FILE_NAMES[fmt]}", *data, pose=pose)
                 path, agreement = result.path, result.agreement
             model = load_model_file(path)
             labels, probs = predict_proba(model.model, DataLoader(dataset, batch_size=64), torch.device("cpu"))
             metrics = classification_metrics(labels, probs, model.class_names)
             reference = reference or metrics
             delta = 100 * (metrics["macro_f1"] - reference["macro_f1"])
-            times = [latency_ms(model.model, clips, threads, batch) for batch in (1, 32) for threads in (1, 2)]
+            times = [latency_ms(model.model, inputs, threads, batch) for batch in (1, 32) for threads in (1, 2)]
             agree = "-" if agreement is None else f"{100 * agreement:.1f}%"
             print(f"{name:<20}{path.stat().st_size / 1e6:>7.2f}{100 * metrics['accuracy']:>9.1f}%"
                   f"{100 * metrics['macro_f1']:>9.1f}%{delta:>+9.1f}{agree:>8}"
