@@ -1,7 +1,7 @@
 """``mcat predict`` on the demo's fast (test) videos with each CPU mask backend, in one run.
 
     python bench/predict_bench.py [--model models/model.pt] [--data data/synthetic] [--videos 4]
-                                  [--backends selfie:litert,selfie:opencv,background,exact]
+                                  [--backends selfie:litert,selfie:opencv,background,exact] [--pose-every 1,2]
 
 Needs `make demo` first (its model and synthetic dataset). Prints, per backend (``selfie:RUNTIME`` picks
 ``masks.selfie.runtime``), the real-time factor (seconds of video per second of wall time: decoding, masks,
@@ -10,7 +10,8 @@ recovers the true exercise segments (frame accuracy, segment accuracy, segment r
 IoU ≥ 0.5). ``exact`` feeds the renderer's own masks (what the demo model was trained on):
 the reference that separates mask errors from model errors. Pass ``--model`` a model trained on a
 backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch. A model
-that reads keypoints gets them from ``predict.pose_backend`` (BlazePose) on the fly, inside the timed part.
+that reads keypoints gets them from ``predict.pose_backend`` (BlazePose) on the fly, inside the timed part, on
+every n-th frame for each n of ``--pose-every`` (``predict.pose_every``; one row each).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def main() -> None:
     parser.add_argument("--backends", default="selfie:litert,selfie:opencv,background,exact")
     parser.add_argument("--videos", type=int, help="only the first N videos of the split (default: all)")
     parser.add_argument("--split", default="test", help="test: fast executions (the speed shift); val: slow ones")
+    parser.add_argument("--pose-every", default="1", help="comma-separated predict.pose_every values, one row each "
+                                                          "(a model that reads keypoints: every n-th frame estimated)")
     args = parser.parse_args()
     if not args.model.is_file() or not (args.data / "manifest.csv").is_file():
         raise SystemExit(f"{args.model} or {args.data}/manifest.csv is missing: run `make demo` first")
@@ -86,7 +89,9 @@ def main() -> None:
     classes = read_classes(args.data / "classes.csv")
     print(f"{len(recordings)} {args.split} videos ({recordings[0]['domain']} executions), {params.synth.width}x{params.synth.height} at {params.synth.fps:g} fps; "
           f"model {args.model.name} ({model.input_mode}) at {model.preprocessing.resolution} px on {device}")
-    for backend in args.backends.split(","):
+    everies = [int(n) for n in args.pose_every.split(",")] if estimator is not None else [1]
+    for backend, every in ((b, n) for b in args.backends.split(",") for n in everies):
+        settings = params.predict.model_copy(update={"pose_every": every})
         if backend != "exact":
             segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend)))
         seconds = duration = 0.0
@@ -95,7 +100,7 @@ def main() -> None:
             for r in recordings:
                 if backend == "exact":
                     segmenter = Recorded(ExactMasks(args.data / r["masks"]))
-                result = predict_video(params.predict, model, segmenter, args.data / r["video"],
+                result = predict_video(settings, model, segmenter, args.data / r["video"],
                                        Path(out) / r["recording_id"], device, params.masks.batch_size,
                                        estimator=estimator)
                 masks = np.concatenate(segmenter.masks)
@@ -108,7 +113,8 @@ def main() -> None:
                 scores.append((segment_scores(truth, predicted[:len(truth)]), segment_scores(truth, merged[:len(truth)])))
         raw = {k: np.mean([s[0][k] for s in scores]) for k in scores[0][0]}
         timeline = {k: np.mean([s[1][k] for s in scores]) for k in scores[0][1]}
-        print(f"{backend:<14} {duration / seconds:5.2f}x real time ({duration:.0f} s of video in {seconds:.1f} s)   "
+        name = backend if estimator is None else f"{backend}, keypoints every {every}"
+        print(f"{name:<14} {duration / seconds:5.2f}x real time ({duration:.0f} s of video in {seconds:.1f} s)   "
               f"mask IoU {np.mean(ious):.3f}   "
               f"windows: frame acc {raw['frame_accuracy']:.3f}   merged timeline: frame acc "
               f"{timeline['frame_accuracy']:.3f}, segment acc {timeline['segment_accuracy']:.3f}, recall "

@@ -109,7 +109,7 @@ def test_versioning_walkthrough_an_experiment_committed_then_the_older_commit_ba
        env=env)  # 1: seconds
     assert "model: transformer" in (repo / "params.yaml").read_text()
     diff = json.loads(sh(repo, "dvc", "metrics", "diff", "--json", env=env))
-    assert "test.macro_f1" in diff["reports/metrics.json"]
+    assert any(key.startswith("test.") for key in diff["reports/metrics.json"])  # what changed (equal values are left out)
     assert (repo / "models/model.pt").read_bytes() != model
     sh(repo, "git", "commit", "-qam", "transformer", env=env)
     sh(repo, "dvc", "push", env=env)

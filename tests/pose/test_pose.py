@@ -15,7 +15,7 @@ from mcat.errors import McatError
 from mcat.ingest.stage import ingest
 from mcat.masks.stage import generate_masks
 from mcat.pose.joints import JOINTS, K
-from mcat.pose.stage import estimate_pose
+from mcat.pose.stage import estimate_pose, interpolated
 from mcat.pose.yolo import YoloPose
 
 BLAZEPOSE = ROOT.parent / "shared" / "models" / "mediapipe_pose_landmark_lite_with_segmentation.tflite"
@@ -149,3 +149,19 @@ def test_the_gate_fails_a_recording_where_nobody_is_found(dataset_copy, tmp_path
     err = capsys.readouterr().err
     assert "val_000: expect_column_values_to_be_between(pose_empty_ratio) observed pose_empty_ratio=1" in err
     assert "train_000" not in err and (tmp_path / "gate" / "report.html").is_file()
+
+
+def test_keypoints_between_estimated_frames_are_interpolated_linearly():
+    """Every 2nd frame estimated (0, 2, 4): frame 1 is the mean of 0 and 2, a joint unseen at either end stays
+    unseen, frame 5 (after the last estimate) repeats frame 4; every frame estimated: unchanged."""
+    rng = np.random.default_rng(0)
+    poses = [rng.uniform(0.1, 0.9, (K, 3)).astype(np.float32) for _ in range(3)]
+    poses[1][0] = 0  # joint 0 unseen in frame 2
+    out = interpolated([poses[0], None, poses[1], None, poses[2], None], every=2)
+    assert out.shape == (6, K, 3) and out.dtype == np.float32
+    np.testing.assert_array_equal(out[[0, 2, 4]], np.stack(poses))
+    np.testing.assert_allclose(out[1, 1:], (poses[0][1:] + poses[1][1:]) / 2, rtol=1e-6)
+    np.testing.assert_allclose(out[3, 1:], (poses[1][1:] + poses[2][1:]) / 2, rtol=1e-6)
+    assert not out[1, 0].any() and not out[3, 0].any()  # unseen at one end
+    np.testing.assert_array_equal(out[5], poses[2])
+    np.testing.assert_array_equal(interpolated(poses, every=1), np.stack(poses))

@@ -98,6 +98,8 @@ def test_predict_computes_the_keypoints_of_a_video_on_the_fly(pose_model, tiny_d
     _, new_masks, joints = read_video(segmenter, estimator, video, framing, params.masks.batch_size)
     assert joints.shape == (len(new_masks), 13, 3) and (joints[..., 2] > 0).any()
     np.testing.assert_array_equal(joints, estimate_video(estimator, video, framing, new_masks, info.width, info.height))
+    _, _, every_2nd = read_video(segmenter, estimator, video, framing, params.masks.batch_size, pose_every=2)
+    np.testing.assert_array_equal(every_2nd[::2], joints[::2])  # the estimated frames; the others interpolated
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "onnx-int8", "torchscript"])

@@ -56,5 +56,7 @@ class PredictParams(Strict):
         description="masks for new videos (settings under masks.<backend>); no dataset masks exist for them")
     pose_backend: Literal["blazepose", "yolo"] = Field(
         description="keypoints for new videos, for the models that read them (settings under pose.<backend>)")
+    pose_every: int = Field(ge=1, description="estimate keypoints on every n-th frame and interpolate the frames between "
+                                              "(1: every frame); n > 1 trades keypoint accuracy for speed")
     batch_size: int = Field(ge=1, description="windows per forward pass")
     min_segment_seconds: float = Field(ge=0, description="shorter runs of one class merge into their neighbours")

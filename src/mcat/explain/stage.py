@@ -107,7 +107,8 @@ def explain_video(params: ExplainParams, model_refs: list[str], video: Path, out
     estimator = pose_estimator(readers[0], predict, pose) if readers else None
     segmenter = make_segmenter(masks.model_copy(update={"backend": predict.mask_backend}))
     framing = framing_of(first)
-    frames, person, joints = read_video(segmenter, estimator, Path(video), framing, masks.batch_size)
+    frames, person, joints = read_video(segmenter, estimator, Path(video), framing, masks.batch_size,
+                                        predict.pose_every)
     try:
         starts, probs = classify(first, frames, person, predict.batch_size, resolved,
                                  joints if reads_pose(first.input_mode) else None)

@@ -73,10 +73,13 @@ def fitted(points: np.ndarray, framing: Framing, width: int, height: int) -> np.
 
 class CroppedPose:
     """Keypoints of a ``width``×``height`` video's frames as they are decoded, each frame cropped around its person
-    mask (the last non-empty mask's box where one is empty): :meth:`add` each batch, then :meth:`joints`."""
+    mask (the last non-empty mask's box where one is empty): :meth:`add` each batch, then :meth:`joints`. With
+    ``every`` = n > 1 the estimator sees every n-th frame only (0, n, 2n, …) and the frames between get keypoints
+    interpolated linearly between those two; a joint unseen at either end stays unseen, and frames after the
+    last estimated one repeat it."""
 
-    def __init__(self, estimator, framing: Framing, width: int, height: int):
-        self.estimator, self.framing, self.width, self.height = estimator, framing, width, height
+    def __init__(self, estimator, framing: Framing, width: int, height: int, every: int = 1):
+        self.estimator, self.framing, self.width, self.height, self.every = estimator, framing, width, height, every
         self.box, self.poses = None, []
 
     def add(self, frames: np.ndarray, masks: np.ndarray) -> None:
@@ -86,11 +89,29 @@ class CroppedPose:
             if fitted_box is not None:
                 self.box = np.clip(self.framing.unfit_points(fitted_box.reshape(2, 2), self.width, self.height).ravel(),
                                    0, 1)
-            self.poses.append(self.estimator.estimate(frame, self.box))
+            estimated = len(self.poses) % self.every == 0
+            self.poses.append(self.estimator.estimate(frame, self.box) if estimated else None)
 
     def joints(self) -> np.ndarray:
         """float32 [N, K, 3] of the frames added so far, in the R×R frame."""
-        return fitted(np.stack(self.poses), self.framing, self.width, self.height)
+        return fitted(interpolated(self.poses, self.every), self.framing, self.width, self.height)
+
+
+def interpolated(poses: list[np.ndarray | None], every: int) -> np.ndarray:
+    """Keypoints [N, K, 3] from those of frames 0, ``every``, 2·``every``, … (the others None): linear in x, y and
+    visibility between the two estimated frames around each frame, unseen (0, 0, 0) where either end is unseen;
+    frames after the last estimated one repeat it."""
+    known = np.stack(poses[::every])  # [M, K, 3]
+    if every == 1:
+        return known
+    n = len(poses)
+    left = np.arange(n) // every  # index into known
+    right = np.minimum(left + 1, len(known) - 1)
+    w = ((np.arange(n) % every) / every)[:, None, None].astype(np.float32)
+    w = np.where((left == right)[:, None, None], 0, w)
+    a, b = known[left], known[right]
+    seen = (a[..., 2:] > 0) & (b[..., 2:] > 0)
+    return np.where(seen | (w == 0), (1 - w) * a + w * b, 0).astype(np.float32)
 
 
 def estimate_video(estimator, video: Path, framing: Framing, masks: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -154,13 +154,14 @@ def pose_estimator(model: ModelFile, params: PredictParams, pose: PoseParams | N
     return make_estimator(pose.model_copy(update={"backend": params.pose_backend}))
 
 
-def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: int,
+def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: int, pose_every: int = 1,
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """One decode of a new video on the model's clock: gray frames uint8 [N, R, R], masks uint8 [N, R, R] from
     ``segmenter`` (``batch_size`` frames a call) and, with a pose ``estimator``, keypoints float32 [N, K, 3] in the
-    model's frame, each frame cropped around its mask (as ``mcat pose`` does)."""
+    model's frame, each frame cropped around its mask (as ``mcat pose`` does), estimated on every ``pose_every``-th
+    frame and interpolated between (:class:`~mcat.pose.stage.CroppedPose`)."""
     info = probe(video)
-    pose = None if estimator is None else CroppedPose(estimator, framing, info.width, info.height)
+    pose = None if estimator is None else CroppedPose(estimator, framing, info.width, info.height, pose_every)
     frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True,
                                   then=None if pose is None else pose.add)
     return frames, masks, None if pose is None else pose.joints()
@@ -199,7 +200,7 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
     info = probe(video)
     source_fps = info.checked_fps(video)
     fps = framing.fps or source_fps
-    frames, masks, joints = read_video(segmenter, estimator, video, framing, batch_size)
+    frames, masks, joints = read_video(segmenter, estimator, video, framing, batch_size, params.pose_every)
     truth = None
     if labels is not None:
         truth = labels[framing.positions(len(labels), source_fps)].astype(np.int64)  # on the model's clock
