@@ -5,9 +5,10 @@ change), file size, and latency per clip on 1 and 2 threads.
                                  [--masks data/masks] [--pose data/pose] [--split test] [--clips 64]
                                  [--variants onnx,torchscript]
 
-Needs a trained model and its data (`make demo`; ``--pose``: the keypoints, for a model that reads them). Each format is written with `mcat export`'s stage into a
-scratch folder and scored through the same loader `mcat evaluate` and `mcat predict` use. Latency: the mean
-over ``--clips`` clips run one at a time (a live stream) and in one batch of 32 (a recording), per thread count.
+Needs a trained model and its data (`make demo`; ``--pose``: the keypoints, for a model that reads them). Each
+format is written with `mcat export`'s stage into a scratch folder and scored through the same loader `mcat
+evaluate` and `mcat predict` use. Latency: the mean over ``--clips`` clips run one at a time (a live stream) and
+in one batch of 32 (a recording), per thread count.
 """
 
 from __future__ import annotations
