@@ -89,7 +89,8 @@ def main() -> None:
             path, agreement = Path(args.model), None
             if fmt is not None:
                 settings = params.export.model_copy(update={"format": fmt, "int8": int8 or params.export.int8})
-                result = export(settings, args.model, Path(scratch) / f"{int8 or ''}{FILE_NAMES[fmt]}", *data, pose=pose)
+                result = export(settings, args.model, Path(scratch) / f"{int8 or ''}{FILE_NAMES[fmt]}", *data,
+                                pose=pose)
                 path, agreement = result.path, result.agreement
             model = load_model_file(path)
             labels, probs = predict_proba(model.model, DataLoader(dataset, batch_size=64), torch.device("cpu"))
