@@ -11,12 +11,13 @@ from conftest import tiny_params
 
 
 def test_matrix_of_runs_on_the_same_windows_makes_a_linked_table(mlflow_env, tmp_path, tiny_windows):
-    params = tiny_params("train.epochs=1", "mlflow.experiment=matrix-test")
+    params = tiny_params("train.epochs=1", "mlflow.experiment=matrix-test", "train.augment.tempo=[0.9, 1.2]")
     result = run_experiments(params, *tiny_windows, tmp_path / "models", tmp_path / "reports", tracking=params.mlflow)
     assert [r["run"] for r in result.rows] == ["mcat-both", "tcn-mask-width32"]
     with open(tmp_path / "reports/table.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 and rows[1]["options"] == "width=32" and rows[1]["input"] == "MASK"
+    assert [row["tempo"] for row in rows] == ["0.9-1.2"] * 2  # the tempo each run trained with: the params' own here
     client = MlflowClient(mlflow_env)
     for row in rows:
         run = client.get_run(row["mlflow_run"])

@@ -58,13 +58,14 @@ def options_text(run: ExperimentRun) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(run.model_options.items()))
 
 
-def tempo_text(run: ExperimentRun) -> str:
-    return "" if run.tempo is None else f"{run.tempo[0]:g}-{run.tempo[1]:g}"
+def tempo_text(tempo: tuple[float, float]) -> str:
+    """A tempo augmentation range as the tables write it: ``0.8-3``; empty when it is off ([1, 1])."""
+    return "" if tuple(tempo) == (1.0, 1.0) else f"{tempo[0]:g}-{tempo[1]:g}"
 
 
 def config_name(run: ExperimentRun) -> str:
     parts = [run.model, run.input_mode, *(f"{k}{v}" for k, v in sorted(run.model_options.items()))]
-    return ("-".join(parts) + (f"-tempo{tempo_text(run)}" if run.tempo else "")
+    return ("-".join(parts) + (f"-tempo{run.tempo[0]:g}-{run.tempo[1]:g}" if run.tempo else "")
             + (f"-masknoise{run.mask_noise:g}" if run.mask_noise is not None else ""))
 
 
@@ -107,7 +108,7 @@ def run_experiments(params: Params, windows: Path, store: Path, masks: Path, mod
             first = params.speedtest.splits[0]
             rows.append({
                 "run": name, "config": config_name(run), "model": run.model, "input": run.input_mode.upper(),
-                "options": options_text(run), "tempo": tempo_text(run),
+                "options": options_text(run), "tempo": tempo_text(augment.tempo),
                 "mask_noise": f"{augment.mask_noise:g}", "seed": seed,
                 "params_M": round(result.parameters / 1e6, 2),
                 **{f"{split}_{k}": round(scores[split][k], 4) for split in ("val", "test") if split in scores

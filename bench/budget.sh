@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# What training budget the speed-robustness targets need (issue 12: macro-F1 >= 0.80 on the fast test split, and at
+# 4x within 5 points of 1x), measured on one GPU: lanes of `mcat experiments` side by side, one process per seed, every
+# lane on the same seeds and the same 12 fast test recordings (each recording draws from its own seeded generator, so
+# adding train recordings leaves val and test as they are). Two plans:
+#   PLAN=axes (default): one budget axis at a time against the demo's (6 train recordings, 48 px, 6 epochs):
+#     demo        the demo's budget, input modes both and mask+pose
+#     epochs      30 epochs (the paper's count), both and mask+pose
+#     data        24 train recordings (4x the demo's), 15 epochs (2x the steps of `epochs`), both and mask+pose
+#     tempo       as `data`, mask+pose with tempo augmentation [0.8, 3.0]
+#     resolution  112 px (the paper's), 30 epochs, mask+pose
+#   PLAN=compute: the demo's training compute (train recordings x epochs = 36) spent on more recordings:
+#     12 x 3 and 18 x 2, mask+pose; and the `tempo` lane's seed 2 (TEMPO_SEEDS, default 2)
+# Usage: [PLAN=axes|compute] [SEEDS="0 1 2"] [DEADLINE_S=520] [EXTRA="-S K=V ..."] bench/budget.sh OUT
+# OUT gets budget.csv, one row per finished run (the lane, then mcat experiments' table.csv row; the columns in
+# header.csv), and budget.log. A lane cut off by DEADLINE_S keeps the seeds it finished. EXTRA: overrides given last
+# to every command (to try the script: EXTRA="-S train.epochs=1 -S synth.sets_per_recording=1"). Runs on the
+# machine's own python3 and torch (the GPU when there is one).
+set -u
+out=${1:?usage: bench/budget.sh OUT}
+read -r -a extra <<< "${EXTRA:-}"
+deadline=$(( $(date +%s) + ${DEADLINE_S:-520} ))
+mkdir -p "$out"
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+mcat() { python3 -m mcat.cli "$@"; }
+work=$(mktemp -d)
+log="$out/budget.log"
+mkdir -p "$work/runs"
+nvidia-smi --query-gpu=name --format=csv,noheader >> "$log" 2>&1
+start=$(date +%s)
+
+data() {  # data NAME RESOLUTION [-S ...]: render (or reuse $SYNTH's render), ingest at RESOLUTION, masks, pose, windows
+  local d=$work/$1 src=$work/${SYNTH:-$1}/synthetic res=$2; shift 2
+  local set=(-S "ingest.source=$src" -S "ingest.resolution=$res" "$@" "${extra[@]}")
+  { { [ -d "$src" ] || mcat synth --out "$src" --workers 6 "${set[@]}"; } &&
+    mcat ingest --out "$d/ingested" "${set[@]}" &&
+    mcat masks --store "$d/ingested" --out "$d/masks" "${set[@]}" &&
+    mcat pose --store "$d/ingested" --masks "$d/masks" --out "$d/pose" "${set[@]}" &&
+    mcat windows --store "$d/ingested" --masks "$d/masks" --out "$d/windows" "${set[@]}"
+  } > "$work/data-$1.log" 2>&1 || { echo "no data $1:"; tail -n 5 "$work/data-$1.log"; } >> "$log"
+}
+
+lane() {  # lane NAME DATA MODE [-S ...]: one mcat experiments process per seed ($LANE_SEEDS), until the deadline
+  local name=$1 d=$work/$2 mode=$3 seeds; shift 3
+  read -r -a seeds <<< "${LANE_SEEDS:-${SEEDS:-0 1 2}}"
+  [ -d "$d/windows" ] || return
+  for seed in "${seeds[@]}"; do
+    local left=$(( deadline - $(date +%s) ))
+    [ "$left" -gt 30 ] || { echo "$name $mode: deadline before seed $seed" >> "$log"; return; }
+    local s0=$(date +%s) r=$work/runs/$name-$mode-$seed
+    OMP_NUM_THREADS=2 timeout "$left" python3 -m mcat.cli experiments --no-track -S explain.per_class=0 \
+      -S "experiments.seeds=[$seed]" -S "experiments.runs=[{model: mcat, input_mode: $mode}]" "$@" "${extra[@]}" \
+      --windows "$d/windows" --store "$d/ingested" --masks "$d/masks" --pose "$d/pose" \
+      --models "$r/models" --reports "$r/reports" > "$r.log" 2>&1
+    if [ -f "$r/reports/table.csv" ]; then
+      head -n 1 "$r/reports/table.csv" | sed 's/^/lane,/' > "$out/header.csv"
+      tail -n +2 "$r/reports/table.csv" | sed "s/^/$name,/" >> "$out/budget.csv"
+      echo "$name $mode seed $seed: $(( $(date +%s) - s0 )) s" >> "$log"
+    else { echo "$name $mode seed $seed failed:"; tail -n 3 "$r.log"; } >> "$log"; fi
+  done
+}
+
+more=(-S synth.splits.train.recordings=24)
+tempo=(-S train.epochs=15 -S "train.augment.tempo=[0.8, 3.0]")
+case ${PLAN:-axes} in
+  axes)
+    { data demo 48 && SYNTH=demo data demo112 112; } &
+    data more 48 "${more[@]}" &
+    wait; echo "data: $(( $(date +%s) - start )) s" >> "$log"
+    { lane demo demo both; lane demo demo mask+pose; } &
+    lane epochs demo mask+pose -S train.epochs=30 &
+    lane epochs demo both -S train.epochs=30 &
+    lane data more mask+pose -S train.epochs=15 &
+    lane data more both -S train.epochs=15 &
+    lane tempo more mask+pose "${tempo[@]}" &
+    lane resolution demo112 mask+pose -S train.epochs=30 & ;;
+  compute)
+    data r12 48 -S synth.splits.train.recordings=12 &
+    data r18 48 -S synth.splits.train.recordings=18 &
+    data more 48 "${more[@]}" &
+    wait; echo "data: $(( $(date +%s) - start )) s" >> "$log"
+    lane compute-12x3 r12 mask+pose -S train.epochs=3 &
+    lane compute-18x2 r18 mask+pose -S train.epochs=2 &
+    LANE_SEEDS=${TEMPO_SEEDS:-2} lane tempo more mask+pose "${tempo[@]}" & ;;
+  *) echo "PLAN must be axes or compute, got '$PLAN'" >&2; exit 2 ;;
+esac
+wait
+echo "all: $(( $(date +%s) - start )) s" >> "$log"
+cat "$log"
