@@ -45,19 +45,33 @@ def connected_client():
     return client
 
 
+def _holds(client, run_id: str) -> bool:
+    """Whether the store of ``client`` holds the MLflow run ``run_id``."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_run(run_id)
+    except MlflowException:
+        return False
+    return True
+
+
 def in_this_store(run_id: str | None) -> str | None:
     """``run_id`` when the current tracking store holds that run (the model is logged under it), else None
     (a model trained with --no-track or against another store gets a run of its own)."""
-    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    if not run_id:
-        return None
-    try:
-        MlflowClient(tracking_uri()).get_run(run_id)
-    except MlflowException:
-        return None
-    return run_id
+    return run_id if run_id and _holds(MlflowClient(tracking_uri()), run_id) else None
+
+
+def require_run(run_id: str, checkpoint: Path) -> None:
+    """A one-line error unless the tracking store answers and holds ``run_id``, the run that ``checkpoint``
+    continues (a store deleted or switched since the training began)."""
+    client = connected_client()
+    if not _holds(client, run_id):
+        raise McatError(f"{checkpoint} continues MLflow run {run_id}, which the tracking store {client.tracking_uri} "
+                        f"does not hold: set MLFLOW_TRACKING_URI to the store it began in, or delete "
+                        f"{checkpoint.parent} to train afresh")
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -7,6 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mcat.data.dataset import WindowDataset
+from mcat.errors import McatError
 from mcat.evaluate.stage import evaluate
 from mcat.train.stage import train
 
@@ -61,15 +62,22 @@ def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_e
     assert len([p for p in explained if p.endswith("_attention.png")]) == 4 and scores.explained.startswith("explain: 4")
 
 
-def test_a_crash_ends_the_run_failed_and_resuming_continues_it(mlflow_env, tmp_path, tiny_windows):
+def test_a_crash_ends_the_run_failed_and_resuming_continues_it(mlflow_env, tmp_path, tiny_windows, monkeypatch):
     params = tiny_params("train.epochs=2", "mlflow.experiment=crash-test")
+    out = tmp_path / "model"
     with pytest.raises(Crash):
-        train(params.train, *tiny_windows, tmp_path, tracking=params.mlflow, on_epoch_end=crash_after_first)
+        train(params.train, *tiny_windows, out, tracking=params.mlflow, on_epoch_end=crash_after_first)
     client = MlflowClient(mlflow_env)
     experiment = client.get_experiment_by_name("crash-test")
     [failed] = client.search_runs([experiment.experiment_id])
     assert failed.info.status == "FAILED"
-    result = train(params.train, *tiny_windows, tmp_path, tracking=params.mlflow)
+    # the checkpoint's run is not in another store (mlflow.db deleted, or the URI switched): say so, train nothing
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'other.db'}")
+    with pytest.raises(McatError, match=f"continues MLflow run {failed.info.run_id}, which the tracking store "
+                                        f"sqlite:///.*other.db does not hold: set MLFLOW_TRACKING_URI"):
+        train(params.train, *tiny_windows, out, tracking=params.mlflow)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_env)
+    result = train(params.train, *tiny_windows, out, tracking=params.mlflow)
     run_id = result.run_id
     assert run_id == failed.info.run_id and result.resumed_from_epoch == 1
     assert client.get_run(run_id).info.status == "FINISHED"

@@ -31,10 +31,12 @@ def train(params: TrainParams, windows: Path, store: Path, masks: Path, out: Pat
     with holds, process_group(world, resolve_device(params.device), params.distributed_timeout_s):
         if tracking is None or not world.main:
             return fit(params, windows, store, masks, out, pose=pose, on_epoch_end=on_epoch_end, world=world)
-        from mcat.tracking import MlflowRun, lineage_tags
+        from mcat.tracking import MlflowRun, lineage_tags, require_run
 
         pose = pose_read(params, pose)
         previous = resumable_run_id(params, windows, store, masks, out, pose)
+        if previous is not None:
+            require_run(previous, Path(out) / "checkpoints" / "last.pt")
         name = f"{params.model}-{params.input_mode}"
         with MlflowRun(tracking.experiment, run_id=previous, run_name=name) as run:
             for orphan in run.claim(out):
