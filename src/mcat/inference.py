@@ -39,11 +39,27 @@ def device_of(model: nn.Module) -> torch.device:
     return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
-def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA; nothing on the CPU, where bf16 pays only with AVX-512 BF16 or AMX: on an AVX2
-    CPU a bf16 training step of MCAT is several times slower than fp32 (docs/performance.md)."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+def native_bf16_cpu() -> bool:
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX, which oneDNN's kernels use). On an AVX2 CPU
+    bf16 is emulated and a training step of MCAT several times slower than fp32 (docs/performance.md)."""
+    # torch exposes the two checks only as private helpers of torch.cpu; a torch without them: no native bf16
+    return any(getattr(torch.cpu, check, lambda: False)() for check in ("_is_avx512_bf16_supported",
+                                                                         "_is_amx_tile_supported"))
+
+
+def trains_bf16(precision: str, device: torch.device) -> bool:
+    """Whether training with ``train.precision`` runs under bf16 autocast on ``device``: ``bf16`` always, ``fp32``
+    never, ``auto`` on CUDA and on a CPU with native bf16."""
+    if precision == "auto":
+        return device.type == "cuda" or (device.type == "cpu" and native_bf16_cpu())
+    return precision == "bf16"
+
+
+def autocast(device: torch.device, bf16: bool | None = None) -> contextlib.AbstractContextManager:
+    """bf16 autocast when ``bf16`` (default: on CUDA only, as evaluation and prediction run: fp32 on a CPU keeps
+    their scores equal to an exported fp32 model's); nothing otherwise."""
+    if device.type == "cuda" if bf16 is None else bf16:
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from mcat.errors import McatError
+from mcat.inference import autocast, trains_bf16
 from mcat.train.loop import fit
 
 from conftest import tiny_params
@@ -105,3 +106,17 @@ def test_a_damaged_checkpoint_is_set_aside_and_training_starts_afresh(tmp_path, 
     assert (tmp_path / "checkpoints" / "last.pt.damaged").is_file()
     err = capsys.readouterr().err
     assert "is not a readable training checkpoint" in err and "weights_only=False" not in err
+
+
+def test_precision_trains_in_bf16_where_the_hardware_computes_it(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert trains_bf16("auto", cuda) and trains_bf16("bf16", cpu) and not trains_bf16("fp32", cuda)
+    for amx, avx512_bf16 in ((True, False), (False, True), (False, False)):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+        assert trains_bf16("auto", cpu) == (amx or avx512_bf16)
+    layer = torch.nn.Linear(4, 2)
+    with autocast(cpu, True):
+        assert layer(torch.ones(1, 4)).dtype == torch.bfloat16
+    with autocast(cpu):  # evaluation and prediction: fp32 on the CPU, as an exported model computes
+        assert layer(torch.ones(1, 4)).dtype == torch.float32

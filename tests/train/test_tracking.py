@@ -8,6 +8,7 @@ from mlflow.tracking import MlflowClient
 
 from mcat.data.dataset import WindowDataset
 from mcat.errors import McatError
+from mcat.inference import native_bf16_cpu
 from mcat.evaluate.stage import evaluate
 from mcat.train.stage import train
 
@@ -31,6 +32,7 @@ def test_a_run_holds_params_metrics_tags_artifacts_and_a_loadable_model(mlflow_e
     assert run.info.status == "FINISHED"
     assert run.data.params["train.lr"] == "0.002" and run.data.params["windows.T"] == "16"
     assert int(run.data.params["model_parameters"]) > 0
+    assert run.data.params["autocast"] == ("bf16" if native_bf16_cpu() else "none")  # train.precision: auto
     assert len(client.get_metric_history(run_id, "val_macro_f1")) == 2
     assert {"git_commit", "data_digest", "dvc_lock_sha256", "torch"} <= set(run.data.tags)
     inputs = {i.dataset.name: i for i in run.inputs.dataset_inputs}  # what the run page lists as its data

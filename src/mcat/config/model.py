@@ -67,6 +67,9 @@ class TrainParams(Strict):
     augment: AugmentParams
     seed: int
     device: Literal["auto", "cpu", "cuda"]
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="the training step's arithmetic: bf16 autocast, or fp32; auto: bf16 on CUDA and on CPUs "
+        "with AVX-512 BF16 or AMX, fp32 elsewhere (evaluation and prediction stay fp32 on the CPU)")
     workers: int = Field(ge=0, description="DataLoader worker processes")
     distributed_timeout_s: float = Field(gt=0, description="DDP: the longest wait for the other processes (joining, "
                                          "then at each collective step) before a clear error")

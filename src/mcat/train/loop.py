@@ -29,7 +29,7 @@ from mcat.data.dataset import WindowDataset
 from mcat.data.digest import data_digest
 from mcat.data.windowing import label_frame
 from mcat.errors import McatError
-from mcat.inference import autocast, predict_proba, prepare, resolve_device
+from mcat.inference import autocast, predict_proba, prepare, resolve_device, trains_bf16
 from mcat.modelfile import Preprocessing, pose_input, save_model_file
 from mcat.models import build
 from mcat.stats import class_counts
@@ -88,7 +88,7 @@ def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, los
         clips = clips.to(device, non_blocking=True)
         target = target.to(device, non_blocking=True)
         clips, pose = augment(clips, tp.augment, generator, joints[0].to(device, non_blocking=True) if joints else None)
-        with autocast(device):
+        with autocast(device, trains_bf16(tp.precision, device)):
             logits = model(clips) if pose is None else model(clips, pose)
         loss = loss_fn(logits.float(), target)
         if not torch.isfinite(loss):
@@ -219,7 +219,8 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
         model, device_ids=[device.index] if device.type == "cuda" else None)
     if resumed_from == 0:
         tracker.log_params({"model_parameters": sum(p.numel() for p in model.parameters()), "data_digest": data,
-                            "train_windows": len(train_set), "val_windows": len(val_set), "device": str(device)})
+                            "train_windows": len(train_set), "val_windows": len(val_set), "device": str(device),
+                            "autocast": "bf16" if trains_bf16(tp.precision, device) else "none"})
 
     for epoch in range(start_epoch, tp.epochs + 1):
         torch.manual_seed(tp.seed * 7919 + epoch + 100_003 * world.rank)  # dropout
