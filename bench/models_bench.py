@@ -12,7 +12,8 @@ FLOP utilisation = achieved FLOP/s ÷ the FLOP/s of a large matmul of the same d
 - ``eager``: the model as built (NCHW), fp32, AdamW's default implementation.
 - ``channels_last``: convolution weights (and so activations) in NHWC, what ``mcat train`` uses.
 - ``fused_adamw``: AdamW(fused=True).
-- ``bf16``: bf16 autocast (what training uses on CUDA); on a CPU without AVX-512 BF16/AMX it is emulated.
+- ``bf16``: bf16 autocast (what training uses on CUDA and on CPUs with AVX-512 BF16 or AMX: ``train.precision``);
+  on a CPU without them it is emulated.
 - ``compile``: ``torch.compile`` of the model; its compile time is printed beside it.
 """
 
