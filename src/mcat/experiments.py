@@ -58,14 +58,18 @@ def options_text(run: ExperimentRun) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(run.model_options.items()))
 
 
+def range_text(low_high: tuple[float, float]) -> str:
+    return f"{low_high[0]:g}-{low_high[1]:g}"
+
+
 def tempo_text(tempo: tuple[float, float]) -> str:
     """A tempo augmentation range as the tables write it: ``0.8-3``; empty when it is off ([1, 1])."""
-    return "" if tuple(tempo) == (1.0, 1.0) else f"{tempo[0]:g}-{tempo[1]:g}"
+    return "" if tuple(tempo) == (1.0, 1.0) else range_text(tempo)
 
 
 def config_name(run: ExperimentRun) -> str:
     parts = [run.model, run.input_mode, *(f"{k}{v}" for k, v in sorted(run.model_options.items()))]
-    return ("-".join(parts) + (f"-tempo{run.tempo[0]:g}-{run.tempo[1]:g}" if run.tempo else "")
+    return ("-".join(parts) + (f"-tempo{range_text(run.tempo)}" if run.tempo else "")
             + (f"-masknoise{run.mask_noise:g}" if run.mask_noise is not None else ""))
 
 

@@ -78,8 +78,9 @@ def _seeded(seed: int, epoch: int, stream: int) -> torch.Generator:
 
 
 def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, loss_fn, device, tp: TrainParams,
-                 generator: torch.Generator, num_classes: int, desc: str, world: World) -> dict[str, float]:
-    """One pass over this process's share of the train windows; the metrics are over every process's share."""
+                 generator: torch.Generator, num_classes: int, desc: str, world: World, bf16: bool) -> dict[str, float]:
+    """One pass over this process's share of the train windows (``bf16``: the step under bf16 autocast); the
+    metrics are over every process's share."""
     model.train()
     losses, labels, predictions, seen = [], [], [], 0
     start = time.perf_counter()
@@ -88,7 +89,7 @@ def _train_epoch(model: nn.Module, loader: DataLoader, optimizer, scheduler, los
         clips = clips.to(device, non_blocking=True)
         target = target.to(device, non_blocking=True)
         clips, pose = augment(clips, tp.augment, generator, joints[0].to(device, non_blocking=True) if joints else None)
-        with autocast(device, trains_bf16(tp.precision, device)):
+        with autocast(device, bf16):
             logits = model(clips) if pose is None else model(clips, pose)
         loss = loss_fn(logits.float(), target)
         if not torch.isfinite(loss):
@@ -217,10 +218,11 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
     resumed_from = start_epoch - 1
     trained = model if world.size == 1 else DistributedDataParallel(
         model, device_ids=[device.index] if device.type == "cuda" else None)
+    bf16 = trains_bf16(tp.precision, device)
     if resumed_from == 0:
         tracker.log_params({"model_parameters": sum(p.numel() for p in model.parameters()), "data_digest": data,
                             "train_windows": len(train_set), "val_windows": len(val_set), "device": str(device),
-                            "autocast": "bf16" if trains_bf16(tp.precision, device) else "none"})
+                            "autocast": "bf16" if bf16 else "none"})
 
     for epoch in range(start_epoch, tp.epochs + 1):
         torch.manual_seed(tp.seed * 7919 + epoch + 100_003 * world.rank)  # dropout
@@ -230,7 +232,7 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
         lr = scheduler.get_last_lr()[0]
         metrics = _train_epoch(trained, loader, optimizer, scheduler, loss_fn, device, tp,
                                _seeded(tp.seed, epoch, 1 + 2 * world.rank), len(names), f"epoch {epoch}/{tp.epochs}",
-                               world)
+                               world, bf16)
         metrics.update(_validate(model, val_set, batch, tp.workers, device, len(names), world), lr=lr)
         if not world.main:
             continue
