@@ -15,6 +15,9 @@ FLOP utilisation = achieved FLOP/s ÷ the FLOP/s of a large matmul of the same d
 - ``bf16``: bf16 autocast (what training uses on CUDA and on CPUs with AVX-512 BF16 or AMX: ``train.precision``);
   on a CPU without them it is emulated.
 - ``compile``: ``torch.compile`` of the model; its compile time is printed beside it.
+
+Every switch runs in this one process with freed memory kept, as in every mcat process
+(:func:`mcat.inference.keep_freed_memory`, a process-wide setting; ``bench/malloc_bench.py`` measures what it buys).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from mcat.inference import prepare
+from mcat.inference import keep_freed_memory, prepare
 from mcat.models import MODELS, build
 
 SWITCHES = ("eager", "channels_last", "fused_adamw", "bf16", "compile")
@@ -105,6 +108,7 @@ def main() -> None:
         parser.error(f"unknown switch {', '.join(sorted(unknown))}: choose from {', '.join(SWITCHES)}")
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
+    keep_freed_memory()  # before any switch, so that all run alike
     peak = {dtype: matmul_flops_per_second(device, dtype) for dtype in (torch.float32, torch.bfloat16)}
     capability = torch.cuda.get_device_name() if device.type == "cuda" else torch.backends.cpu.get_cpu_capability()
     print(f"device {device} ({capability}, {torch.get_num_threads()} threads), torch {torch.__version__}; "

@@ -6,7 +6,8 @@ A step is the training loop's: clip-consistent augmentation (the params.yaml rec
 cross-entropy, backward, AdamW. Augmentation and the optimizer are timed apart; forward + backward are
 profiled with torch.profiler and their operators' own time summed per kind (encoders' convolutions; the
 batch-norm, ReLU and pooling passes between them; the transformer's attention and linear layers; the rest).
-Reading clips from the store is `bench/data_bench.py`'s (thousands of clips/s; not in the step).
+Reading clips from the store is `bench/data_bench.py`'s (thousands of clips/s; not in the step). Both layouts run
+with freed memory kept, as in every mcat process (:func:`mcat.inference.keep_freed_memory`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from mcat.config import load_params
-from mcat.inference import prepare
+from mcat.inference import keep_freed_memory, prepare
 from mcat.models import build
 from mcat.train.augment import augment
 
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
+    keep_freed_memory()  # process-wide: before either layout, so that both run alike
     layouts = {"channels_last": profile_step(args.resolution, args.batch, args.steps, True),
                "eager NCHW": profile_step(args.resolution, args.batch, args.steps, False)}
     print(f"MCAT training step, {args.resolution}x{args.resolution}, T=16, batch {args.batch}, "
