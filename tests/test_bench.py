@@ -43,3 +43,17 @@ def test_predict_bench_runs(tiny_dataset, tiny_trained):
     out = run("bench/predict_bench.py", "--model", str(tiny_trained[2] / "model.pt"), "--data", str(tiny_dataset),
               "--backends", "background,exact")
     assert "x real time" in out and "segment acc" in out and "exact" in out
+
+
+def test_tempo_averaging_bench_runs(tiny_windows, tiny_trained, tmp_path):
+    _, store, masks = tiny_windows
+    out = run("bench/tempo_averaging_bench.py", str(tiny_trained[2] / "model.pt"), str(tiny_trained[2] / "model.pt"),
+              "--store", str(store), "--masks", str(masks), "--sets", "1;1,0.5", "--factors", "1,2",
+              "--work", str(tmp_path))
+    assert "| 1, 0.5 |" in out and "paired, 1, 0.5 − 1" in out and (tmp_path / "bench.json").is_file()
+
+
+def test_malloc_bench_runs():
+    out = run("bench/malloc_bench.py", "--resolution", "16", "--batch", "2", "--eval-batch", "2", "--steps", "1",
+              "--rounds", "1")
+    assert "train  glibc" in out and "eval   kept" in out and "x glibc" in out

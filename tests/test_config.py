@@ -33,6 +33,8 @@ def test_override_beats_preset_and_parses_yaml_values():
         ("synth.rest_seconds=[3, 1]", ["low <= high"]),
         ("synth.splits.test.domain=medium", ["'medium' is not one of domains"]),
         ("synth.exercises=[squats, burpees]", ["unknown exercises ['burpees']"]),
+        ("train.tempo_averaging=[1, 2]", ["train.tempo_averaging", "distinct speed factors in (0, 1]"]),
+        ("train.tempo_averaging=[]", ["train.tempo_averaging", "at least 1 item"]),
     ],
 )
 def test_bad_values_name_key_value_and_origin(override, expected):

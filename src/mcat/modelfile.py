@@ -20,6 +20,7 @@ from mcat.model_names import reads_pose
 from mcat.inference import prepare
 from mcat.models import from_config
 from mcat.models.exported import is_torchscript, load_exported
+from mcat.models.tempo import TempoAveraged
 from mcat.torchfile import load_torch_file
 
 
@@ -31,8 +32,10 @@ class Preprocessing:
     clock of ``fps`` frames per second (0: its own rate) and ``fit`` into the square (see
     :class:`~mcat.data.framing.Framing`; model files older than both were trained on stretched frames at each
     video's own rate), each window cut as ``crop`` says (``person``: to its masks' box widened by
-    ``crop_margin``, :mod:`mcat.data.person_crop`; older model files: ``none``), and, for a model that reads
-    keypoints, the ``pose_backend`` they came from (empty for the others)."""
+    ``crop_margin``, :mod:`mcat.data.person_crop`; older model files: ``none``), for a model that reads
+    keypoints, the ``pose_backend`` they came from (empty for the others), and the speed factors each window is
+    also replayed at, its class probabilities averaged (``tempo_averaging``, :mod:`mcat.models.tempo`; (1,): off,
+    as in older model files)."""
 
     resolution: int
     T: int
@@ -44,6 +47,10 @@ class Preprocessing:
     crop: str = "none"
     crop_margin: float = 0.0
     pose_backend: str = ""
+    tempo_averaging: tuple[float, ...] = (1.0,)
+
+    def __post_init__(self) -> None:  # a JSON list in an exported file's metadata
+        object.__setattr__(self, "tempo_averaging", tuple(float(f) for f in self.tempo_averaging))
 
     def window_crop(self) -> Callable[[np.ndarray], np.ndarray]:
         """The crop of every window clip uint8 [2, T, R, R] → [2, T, R, R]."""
@@ -73,6 +80,11 @@ class ModelFile:
     meta: dict[str, Any]  # metrics, mlflow_run_id, data_digest, train params
 
     @property
+    def network(self) -> nn.Module:
+        """The trained network itself, without test-time tempo averaging (what explain maps)."""
+        return self.model.network if isinstance(self.model, TempoAveraged) else self.model
+
+    @property
     def input_mode(self) -> str:
         return self.meta.get("train", {}).get("input_mode", "both")
 
@@ -90,8 +102,9 @@ def save_model_file(path: Path, model: nn.Module, state_dict: dict, *, class_nam
 
 
 def load_model_file(path: Path, device: torch.device | str = "cpu") -> ModelFile:
-    """The model (eval mode, on ``device``) and its metadata, from a model file ``mcat train`` wrote or from a
-    file ``mcat export`` wrote (ONNX, which runs in ONNX Runtime on the CPU, or TorchScript)."""
+    """The model (eval mode, on ``device``; with the test-time tempo averaging its preprocessing names) and its
+    metadata, from a model file ``mcat train`` wrote or from a file ``mcat export`` wrote (ONNX, which runs in ONNX
+    Runtime on the CPU, or TorchScript: the averaging is inside the exported graph)."""
     path = Path(path)
     if path.suffix.lower() == ".onnx" or (path.is_file() and is_torchscript(path)):
         module, metadata = load_exported(path)
@@ -105,6 +118,8 @@ def load_model_file(path: Path, device: torch.device | str = "cpu") -> ModelFile
     except (RuntimeError, KeyError, EOFError, ValueError, TypeError) as exc:
         raise McatError(f"{path} is not a usable mcat model file ({type(exc).__name__}: {exc}); retrain it") from None
     model = prepare(model, torch.device(device)).eval()
+    if preprocessing.tempo_averaging != (1.0,):
+        model = TempoAveraged(model, preprocessing.T, preprocessing.tempo_averaging).to(device)
     return ModelFile(model, payload["class_names"], preprocessing, payload["meta"])
 
 

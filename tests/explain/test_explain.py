@@ -83,7 +83,7 @@ def test_vivit_tokens_go_back_to_their_tubelet():
 def test_cross_attention_rows_are_distributions(tiny_trained, tiny_windows):
     from mcat.data.dataset import WindowDataset
 
-    model = load_model_file(tiny_trained[2] / "model.pt").model
+    model = load_model_file(tiny_trained[2] / "model.pt").network
     clips = torch.stack([WindowDataset(tiny_windows[0], "test", *tiny_windows[1:])[i][0] for i in (0, 1)])
     alpha = cross_attention(model, clips)
     assert alpha.shape == (2, 16, 16) and np.allclose(alpha.sum(axis=2), 1, atol=1e-4)
@@ -105,7 +105,7 @@ def test_cli_explains_a_video_and_refuses_what_it_cannot(zoo_files, tiny_dataset
     export(tiny_params().export, str(zoo_files["mcat"]), onnx, *tiny_windows)
     other_T = tmp_path / "t8.pt"  # the same model, said to cut windows of 8 frames
     trained = load_model_file(zoo_files["mcat"])
-    save_model_file(other_T, trained.model, trained.model.state_dict(), class_names=trained.class_names,
+    save_model_file(other_T, trained.network, trained.network.state_dict(), class_names=trained.class_names,
                     preprocessing=dataclasses.replace(trained.preprocessing, T=8), meta={})
     mcat = ["--model", str(zoo_files["mcat"])]
     for args, expected in ((["--model", str(onnx)], "no gradients"),

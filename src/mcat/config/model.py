@@ -70,9 +70,21 @@ class TrainParams(Strict):
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="the training step's arithmetic: bf16 autocast, or fp32; auto: bf16 on CUDA and on CPUs "
         "with AVX-512 BF16 or AMX, fp32 elsewhere (evaluation and prediction stay fp32 on the CPU)")
+    tempo_averaging: tuple[float, ...] = Field(
+        (1.0,), min_length=1, description="test-time tempo averaging, recorded in the model file: each window is also "
+        "replayed at these speed factors (each in (0, 1]) around its label frame, the class probabilities averaged, "
+        "in evaluation, the speed test, prediction and exports alike; [1] = off")
     workers: int = Field(ge=0, description="DataLoader worker processes")
     distributed_timeout_s: float = Field(gt=0, description="DDP: the longest wait for the other processes (joining, "
                                          "then at each collective step) before a clear error")
+
+    @field_validator("tempo_averaging")
+    @classmethod
+    def _tempo_averaging(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if not all(0 < f <= 1 for f in v) or len(set(v)) != len(v):
+            raise ValueError(f"tempo_averaging takes distinct speed factors in (0, 1] (a window replayed slower "
+                             f"around its label frame), got {list(v)}")
+        return v
 
     @field_validator("betas")
     @classmethod

@@ -113,7 +113,7 @@ def explain_windows(params: ExplainParams, model: ModelFile, windows: Path, stor
     from mcat.explain.clips import explain_split, model_label
 
     try:
-        cam_layers(model.model)
+        cam_layers(model.network)
     except McatError as exc:
         return f"explain: none ({exc})"
     with atomic_dir(out) as tmp:

@@ -38,8 +38,8 @@ class Explained:
 def model_label(model: ModelFile, ref: str, taken: set[str]) -> str:
     """A short name for a model in the pictures: its zoo name, fusion and input mode where not the paper's;
     the file or URI it came from when two models would share one."""
-    config = getattr(model.model, "config", {})
-    label = config.get("name", type(model.model).__name__)
+    config = getattr(model.network, "config", {})
+    label = config.get("name", type(model.network).__name__)
     if config.get("fusion", "cross_attention") != "cross_attention":
         label += f" {config['fusion']}"
     if config.get("input_mode", "both") != "both":
@@ -78,9 +78,9 @@ def explain_clips(params: ExplainParams, models: dict[str, ModelFile], clips: np
         predicted[label] = probs
         targets[label] = [int(p.argmax()) if params.target == "predicted" or t is None else t
                           for p, t in zip(probs, truth)]
-        for stream, cams in grad_cams(model.model, batch, targets[label], params.method, pose).items():
+        for stream, cams in grad_cams(model.network, batch, targets[label], params.method, pose).items():
             maps[f"{label}: {stream}"] = cams
-        weights = cross_attention(model.model, batch, pose)
+        weights = cross_attention(model.network, batch, pose)
         if weights is not None:
             alphas[label] = weights
     explained = []
@@ -127,6 +127,6 @@ def explain_split(params: ExplainParams, models: dict[str, ModelFile], dataset: 
 
 
 def write_index(out: Path, models: dict[str, ModelFile], explained: list[Explained]) -> None:
-    index = {"models": {label: sorted(cam_layers(m.model)) for label, m in models.items()},
+    index = {"models": {label: sorted(cam_layers(m.network)) for label, m in models.items()},
              "windows": [asdict(e) for e in explained]}
     (out / "index.json").write_text(json.dumps(index, indent=2) + "\n")

@@ -49,7 +49,7 @@ def load_models(model_refs: list[str], device: torch.device) -> dict[str, ModelF
     models: dict[str, ModelFile] = {}
     for ref in model_refs:
         model = load_model(ref, device)
-        cam_layers(model.model)  # an exported file fails here, before any work
+        cam_layers(model.network)  # an exported file fails here, before any work
         models[model_label(model, ref, set(models))] = model
     check_same_clips(models)
     return models

@@ -260,7 +260,8 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
     framing = train_set.framing()
     preprocessing = Preprocessing(framing.resolution, train_set.T, train_set.stride, label_frame(train_set.T),
                                   train_set.mask_store.backend(), framing.fps, framing.fit, train_set.crop,
-                                  train_set.crop_margin, train_set.pose_store.backend() if pose else "")
+                                  train_set.crop_margin, train_set.pose_store.backend() if pose else "",
+                                  tp.tempo_averaging)
     meta = {"best_epoch": best_epoch, "val_macro_f1": best_f1, "data_digest": data, "recipe": recipe,
             "mlflow_run_id": tracker.run_id, "train": tp.model_dump(mode="json")}
     save_model_file(out / "model.pt", model, best_state, class_names=names, preprocessing=preprocessing, meta=meta)

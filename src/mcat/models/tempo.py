@@ -1,0 +1,44 @@
+"""Test-time tempo averaging: a model's class probabilities averaged over its window replayed slower.
+
+A model trained on slow executions misreads a fast one: its window covers more of the movement than any training
+window did. Replaying the window at speed factor f ≤ 1 around its label frame (the positions
+:func:`mcat.data.windowing.tempo_window` gives speed-invariant training, inside the window's own T frames, so
+nothing outside the window is needed) shows the movement closer to the training tempo. The wrapped model averages
+the class probabilities of the window at each factor; ``factors = (1,)`` is the model alone.
+
+It lives in the model, not in a stage, so evaluation, the speed test, prediction, the MLflow pyfunc and exported
+ONNX / TorchScript files all score a window the same way (:class:`mcat.modelfile.Preprocessing` records the
+factors; ``mcat.modelfile.load_model_file`` wraps the trained network).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mcat.data.windowing import label_frame, tempo_window
+
+
+class TempoAveraged(nn.Module):
+    """``network`` with each window also replayed at the speed ``factors`` (each in (0, 1]).
+
+    Input: clips uint8 [B, 2, T, R, R] (and keypoints float32 [B, T, K, 3] for a model that reads them).
+    Output: [B, C] log of the class probabilities averaged over the factors, so that a softmax of it, as every
+    caller takes of logits, gives the averaged probabilities.
+    """
+
+    def __init__(self, network: nn.Module, T: int, factors: tuple[float, ...]):
+        super().__init__()
+        self.network, self.factors = network, tuple(factors)
+        for i, factor in enumerate(self.factors):
+            self.register_buffer(f"positions{i}", torch.from_numpy(tempo_window(label_frame(T), T, T, factor)),
+                                 persistent=False)
+
+    def forward(self, clips: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        probs = 0
+        for i in range(len(self.factors)):
+            positions = getattr(self, f"positions{i}")
+            replayed = clips[:, :, positions]
+            logits = self.network(replayed) if pose is None else self.network(replayed, pose[:, positions])
+            probs = probs + torch.softmax(logits.float(), dim=1)
+        return torch.log(probs / len(self.factors))
