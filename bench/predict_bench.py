@@ -2,6 +2,7 @@
 
     python bench/predict_bench.py [--model models/model.pt] [--data data/synthetic] [--videos 4]
                                   [--backends selfie:litert,selfie:opencv,background,exact] [--pose-every 1,2]
+                                  [--tempo-averaging "1;1,0.5"]
 
 Needs `make demo` first (its model and synthetic dataset). Prints, per backend (``selfie:RUNTIME`` picks
 ``masks.selfie.runtime``), the real-time factor (seconds of video per second of wall time: decoding, masks,
@@ -11,7 +12,9 @@ IoU ≥ 0.5). ``exact`` feeds the renderer's own masks (what the demo model was 
 the reference that separates mask errors from model errors. Pass ``--model`` a model trained on a
 backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch. A model
 that reads keypoints gets them from ``predict.pose_backend`` (BlazePose) on the fly, inside the timed part, on
-every n-th frame for each n of ``--pose-every`` (``predict.pose_every``; one row each).
+every n-th frame for each n of ``--pose-every`` (``predict.pose_every``; one row each). ``--tempo-averaging``
+scores the same network with each set of test-time tempo averaging factors (``train.tempo_averaging``; ``;``
+between sets; one row each; default: what the model was trained with).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from mcat.data.framewise import read_classes, read_csv, read_label_csv
 from mcat.inference import resolve_device
 from mcat.masks.backends import backend_settings, make_segmenter
 from mcat.masks.quality import mean_iou
-from mcat.modelfile import load_model_file
+from mcat.modelfile import load_model_file, tempo_averaged
 from mcat.predict.stage import pose_estimator, predict_video
 from mcat.predict.timeline import frame_labels, frames_of, segment_scores
 
@@ -73,6 +76,8 @@ def main() -> None:
     parser.add_argument("--split", default="test", help="test: fast executions (the speed shift); val: slow ones")
     parser.add_argument("--pose-every", default="1", help="comma-separated predict.pose_every values, one row each "
                                                           "(a model that reads keypoints: every n-th frame estimated)")
+    parser.add_argument("--tempo-averaging", help="sets of train.tempo_averaging factors, e.g. '1;1,0.5', one row each "
+                                                  "(default: the model's own)")
     args = parser.parse_args()
     if not args.model.is_file() or not (args.data / "manifest.csv").is_file():
         raise SystemExit(f"{args.model} or {args.data}/manifest.csv is missing: run `make demo` first")
@@ -90,8 +95,12 @@ def main() -> None:
     print(f"{len(recordings)} {args.split} videos ({recordings[0]['domain']} executions), {params.synth.width}x{params.synth.height} at {params.synth.fps:g} fps; "
           f"model {args.model.name} ({model.input_mode}) at {model.preprocessing.resolution} px on {device}")
     everies = [int(n) for n in args.pose_every.split(",")] if estimator is not None else [1]
-    for backend, every in ((b, n) for b in args.backends.split(",") for n in everies):
+    averagings = ([tuple(float(f) for f in s.split(",")) for s in args.tempo_averaging.split(";")]
+                  if args.tempo_averaging else [model.preprocessing.tempo_averaging])
+    rows = ((b, n, a) for b in args.backends.split(",") for n in everies for a in averagings)
+    for backend, every, averaging in rows:
         settings = params.predict.model_copy(update={"pose_every": every})
+        scorer = tempo_averaged(model, averaging)
         if backend != "exact":
             segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend)))
         seconds = duration = 0.0
@@ -100,7 +109,7 @@ def main() -> None:
             for r in recordings:
                 if backend == "exact":
                     segmenter = Recorded(ExactMasks(args.data / r["masks"]))
-                result = predict_video(settings, model, segmenter, args.data / r["video"],
+                result = predict_video(settings, scorer, segmenter, args.data / r["video"],
                                        Path(out) / r["recording_id"], device, params.masks.batch_size,
                                        estimator=estimator)
                 masks = np.concatenate(segmenter.masks)
@@ -114,6 +123,7 @@ def main() -> None:
         raw = {k: np.mean([s[0][k] for s in scores]) for k in scores[0][0]}
         timeline = {k: np.mean([s[1][k] for s in scores]) for k in scores[0][1]}
         name = backend if estimator is None else f"{backend}, keypoints every {every}"
+        name += f", tempo averaging {','.join(f'{f:g}' for f in averaging)}"
         print(f"{name:<14} {duration / seconds:5.2f}x real time ({duration:.0f} s of video in {seconds:.1f} s)   "
               f"mask IoU {np.mean(ious):.3f}   "
               f"windows: frame acc {raw['frame_accuracy']:.3f}   merged timeline: frame acc "

@@ -41,8 +41,9 @@ def test_masks_bench_runs():
 
 def test_predict_bench_runs(tiny_dataset, tiny_trained):
     out = run("bench/predict_bench.py", "--model", str(tiny_trained[2] / "model.pt"), "--data", str(tiny_dataset),
-              "--backends", "background,exact")
+              "--backends", "background,exact", "--tempo-averaging", "1;1,0.5")
     assert "x real time" in out and "segment acc" in out and "exact" in out
+    assert out.count("tempo averaging 1,0.5 ") == 2 and out.count("tempo averaging 1 ") == 2
 
 
 def test_tempo_averaging_bench_runs(tiny_windows, tiny_trained, tmp_path):

@@ -3,7 +3,7 @@ preprocessing), loadable with ``torch.load(weights_only=True)``. Torch only."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,7 +17,7 @@ from mcat.data.dataset import WindowDataset
 from mcat.data.person_crop import crop_name, joints_crop, window_crop
 from mcat.errors import McatError
 from mcat.model_names import reads_pose
-from mcat.inference import prepare
+from mcat.inference import device_of, prepare
 from mcat.models import from_config
 from mcat.models.exported import is_torchscript, load_exported
 from mcat.models.tempo import TempoAveraged
@@ -118,9 +118,19 @@ def load_model_file(path: Path, device: torch.device | str = "cpu") -> ModelFile
     except (RuntimeError, KeyError, EOFError, ValueError, TypeError) as exc:
         raise McatError(f"{path} is not a usable mcat model file ({type(exc).__name__}: {exc}); retrain it") from None
     model = prepare(model, torch.device(device)).eval()
-    if preprocessing.tempo_averaging != (1.0,):
-        model = TempoAveraged(model, preprocessing.T, preprocessing.tempo_averaging).to(device)
-    return ModelFile(model, payload["class_names"], preprocessing, payload["meta"])
+    plain = ModelFile(model, payload["class_names"], replace(preprocessing, tempo_averaging=(1.0,)),
+                      payload["meta"])
+    return tempo_averaged(plain, preprocessing.tempo_averaging)
+
+
+def tempo_averaged(model: ModelFile, factors: tuple[float, ...]) -> ModelFile:
+    """``model`` (one loaded from a ``model.pt``) scoring each window averaged over the speed ``factors``
+    (:mod:`mcat.models.tempo`) instead of what it was trained with; ``(1,)``: the network alone."""
+    factors = tuple(float(f) for f in factors)
+    network = model.network
+    scorer = network if factors == (1.0,) else TempoAveraged(network, model.preprocessing.T, factors).to(
+        device_of(network))
+    return replace(model, model=scorer, preprocessing=replace(model.preprocessing, tempo_averaging=factors))
 
 
 def check_windows(model: ModelFile, dataset: WindowDataset, model_path: Path) -> None:

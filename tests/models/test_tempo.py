@@ -6,7 +6,7 @@ import torch
 
 from mcat.models import build
 from mcat.models.tempo import TempoAveraged
-from mcat.modelfile import load_model_file
+from mcat.modelfile import load_model_file, tempo_averaged
 
 from .conftest import SMALL, random_clips, random_pose
 
@@ -46,6 +46,8 @@ def test_a_model_file_with_tempo_averaging_scores_explains_and_exports_with_it(t
     trained = load_model_file(tiny_trained[2] / "model.pt")  # training records train.tempo_averaging
     assert trained.preprocessing.tempo_averaging == tuple(tiny_trained[0].train.tempo_averaging)
     assert cam_layers(averaged.network)  # explain maps the trained network itself
+    alone = tempo_averaged(averaged, (1.0,))  # what the benches compare side by side
+    assert alone.model is averaged.network and alone.preprocessing == plain.preprocessing
     T = averaged.preprocessing.T
     clips = random_clips(4, t=T, size=averaged.preprocessing.resolution)
     with torch.no_grad():
