@@ -28,6 +28,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/data_bench.py
 	$(BIN)/python bench/models_bench.py
+	$(BIN)/python bench/malloc_bench.py
 	$(BIN)/python bench/step_profile.py
 	$(BIN)/python bench/masks_bench.py
 	$(BIN)/python bench/predict_bench.py

@@ -34,8 +34,8 @@ def keep_freed_memory() -> bool:
 
     Why: every batch allocates and frees activation buffers of tens to hundreds of MB. With glibc's defaults each
     is a fresh ``mmap`` given back by ``munmap`` on free, so the next batch takes a page fault on every 4 KiB it
-    touches: 3.3 M faults and a third of the CPU time in the kernel for 10 forward passes of MCAT at batch 64 and
-    48 px (``bench/malloc_bench.py``). Kept, the same pages are reused. It is what the jemalloc or tcmalloc that
+    touches: 184,000 faults and 35 % of the CPU time in the kernel per forward pass of MCAT at batch 64 and 48 px
+    (``bench/malloc_bench.py``). Kept, the same pages are reused. It is what the jemalloc or tcmalloc that
     PyTorch's CPU tuning guide preloads would buy here, without another library. The cost: the process keeps its
     peak heap until it exits."""
     try:
