@@ -11,7 +11,10 @@
 #     resolution  112 px (the paper's), 30 epochs, mask+pose
 #   PLAN=compute: the demo's training compute (train recordings x epochs = 36) spent on more recordings:
 #     12 x 3 and 18 x 2, mask+pose; and the `tempo` lane's seed 2 (TEMPO_SEEDS, default 2)
-# Usage: [PLAN=axes|compute] [SEEDS="0 1 2"] [DEADLINE_S=520] [EXTRA="-S K=V ..."] bench/budget.sh OUT
+#   PLAN=data48: 48 train recordings (8x the demo's), 15 epochs, both and mask+pose, every seed its own process side
+#     by side; then bench/tempo_averaging_bench.py on each input mode's models (test-time tempo averaging off and
+#     [1, 0.5], the fast split at 1x, 2x and 4x): tempo-both.txt, tempo-mask-pose.txt
+# Usage: [PLAN=axes|compute|data48] [SEEDS="0 1 2"] [DEADLINE_S=520] [WORKERS=6] [EXTRA="-S K=V ..."] bench/budget.sh OUT
 # OUT gets budget.csv, one row per finished run (the lane, then mcat experiments' table.csv row; the columns in
 # header.csv), and budget.log. A lane cut off by DEADLINE_S keeps the seeds it finished. EXTRA: overrides given last
 # to every command (to try the script: EXTRA="-S train.epochs=1 -S synth.sets_per_recording=1"). Runs on the
@@ -32,7 +35,7 @@ start=$(date +%s)
 data() {  # data NAME RESOLUTION [-S ...]: render (or reuse $SYNTH's render), ingest at RESOLUTION, masks, pose, windows
   local d=$work/$1 src=$work/${SYNTH:-$1}/synthetic res=$2; shift 2
   local set=(-S "ingest.source=$src" -S "ingest.resolution=$res" "$@" "${extra[@]}")
-  { { [ -d "$src" ] || mcat synth --out "$src" --workers 6 "${set[@]}"; } &&
+  { { [ -d "$src" ] || mcat synth --out "$src" --workers "${WORKERS:-6}" "${set[@]}"; } &&
     mcat ingest --out "$d/ingested" "${set[@]}" &&
     mcat masks --store "$d/ingested" --out "$d/masks" "${set[@]}" &&
     mcat pose --store "$d/ingested" --masks "$d/masks" --out "$d/pose" "${set[@]}" &&
@@ -82,8 +85,20 @@ case ${PLAN:-axes} in
     lane compute-12x3 r12 mask+pose -S train.epochs=3 &
     lane compute-18x2 r18 mask+pose -S train.epochs=2 &
     LANE_SEEDS=${TEMPO_SEEDS:-2} lane tempo more mask+pose "${tempo[@]}" & ;;
-  *) echo "PLAN must be axes or compute, got '$PLAN'" >&2; exit 2 ;;
+  data48)
+    data r48 48 -S synth.splits.train.recordings=48
+    echo "data: $(( $(date +%s) - start )) s" >> "$log"
+    for seed in ${SEEDS:-0 1 2}; do
+      for mode in both mask+pose; do LANE_SEEDS=$seed lane data48 r48 $mode -S train.epochs=15 & done
+    done
+    wait
+    for mode in both mask+pose; do
+      timeout $(( deadline + 150 - $(date +%s) )) python3 bench/tempo_averaging_bench.py --sets "1;1,0.5" \
+        --factors 1,2,4 --device auto --store "$work/r48/ingested" --masks "$work/r48/masks" --pose "$work/r48/pose" \
+        --work "$work/tempo-$mode" "$work"/runs/data48-$mode-*/models/*/model.pt > "$out/tempo-${mode//+/-}.txt" 2>&1 &
+    done ;;
+  *) echo "PLAN must be axes, compute or data48, got '$PLAN'" >&2; exit 2 ;;
 esac
 wait
 echo "all: $(( $(date +%s) - start )) s" >> "$log"
-cat "$log"
+cat "$log" "$out"/tempo-*.txt 2>/dev/null

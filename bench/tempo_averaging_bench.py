@@ -2,6 +2,7 @@
 
     python bench/tempo_averaging_bench.py MODEL.pt [MODEL.pt ...] [--sets "1;1,0.5;1,0.5,0.33"] [--factors 1,2,4]
                                           [--store data/ingested] [--masks data/masks] [--pose data/pose] [--work DIR]
+                                          [--device cpu|cuda|auto]
 
 Give one model file per training seed (e.g. ``models/model.pt`` and ``models/experiments/<run>-seed<n>/model.pt``;
 whatever averaging they were trained with is replaced: it changes nothing in training). For each set of ``train.tempo_averaging`` factors (``--sets``, ``;`` between sets)
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--masks", type=Path, default=ROOT / "data/masks")
     parser.add_argument("--pose", type=Path, default=ROOT / "data/pose", help="keypoints, for models that read them")
     parser.add_argument("--work", type=Path, default=ROOT / "reports" / "tempo_averaging_bench")
+    parser.add_argument("--device", default="cpu", help="where the models score (cpu, as the pipeline on a CPU)")
     args = parser.parse_args()
     sets = [tuple(float(f) for f in s.split(",")) for s in args.sets.split(";")]
     factors = [float(f) for f in args.factors.split(",")]
@@ -59,7 +61,7 @@ def main() -> None:
         for s in sets:
             variant = with_averaging(model, s, args.work / "models" / f"{m}-{','.join(map(str, s))}.pt")
             result = speedtest(test, variant, args.store, args.masks, args.work / "speed" / variant.stem,
-                               pose=args.pose, device="cpu")
+                               pose=args.pose, device=args.device)
             f1[s].append([row["macro_f1"] for row in result.curve["test"]])
             print(f"model {m} ({model}), averaging {list(s)}: macro-F1 "
                   + ", ".join(f"{x:g}x {100 * v:.1f}" for x, v in zip(factors, f1[s][-1])), flush=True)
