@@ -13,9 +13,9 @@ from .conftest import SMALL, random_clips, random_pose
 
 def test_a_window_replayed_at_half_speed_repeats_the_frames_around_its_label_frame():
     model = TempoAveraged(torch.nn.Identity(), 16, (1.0, 0.5, 0.25))
-    np.testing.assert_array_equal(model.positions0, np.arange(16))
-    np.testing.assert_array_equal(model.positions1, [4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12])
-    np.testing.assert_array_equal(model.positions2, [6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10])
+    np.testing.assert_array_equal(model.positions[0], np.arange(16))
+    np.testing.assert_array_equal(model.positions[1], [4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12])
+    np.testing.assert_array_equal(model.positions[2], [6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10])
 
 
 def test_the_probabilities_are_the_mean_over_the_replays_of_clips_and_keypoints():
@@ -51,7 +51,7 @@ def test_a_model_file_with_tempo_averaging_scores_explains_and_exports_with_it(t
     T = averaged.preprocessing.T
     clips = random_clips(4, t=T, size=averaged.preprocessing.resolution)
     with torch.no_grad():
-        slow = averaged.model.positions1
+        slow = averaged.model.positions[1]
         expected = (torch.softmax(plain.model(clips), 1) + torch.softmax(plain.model(clips[:, :, slow]), 1)) / 2
         torch.testing.assert_close(torch.softmax(averaged.model(clips), 1), expected)
     onnx = export(tiny_params().export, str(tmp_path / "model.pt"), tmp_path / "model.onnx", *tiny_windows)

@@ -13,6 +13,7 @@ factors; ``mcat.modelfile.load_model_file`` wraps the trained network).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -24,21 +25,22 @@ class TempoAveraged(nn.Module):
 
     Input: clips uint8 [B, 2, T, R, R] (and keypoints float32 [B, T, K, 3] for a model that reads them).
     Output: [B, C] log of the class probabilities averaged over the factors, so that a softmax of it, as every
-    caller takes of logits, gives the averaged probabilities.
+    caller takes of logits, gives the averaged probabilities. The F replays go through the network as one batch
+    of F × B windows.
     """
 
     def __init__(self, network: nn.Module, T: int, factors: tuple[float, ...]):
         super().__init__()
         self.network, self.factors = network, tuple(factors)
-        for i, factor in enumerate(self.factors):
-            self.register_buffer(f"positions{i}", torch.from_numpy(tempo_window(label_frame(T), T, T, factor)),
-                                 persistent=False)
+        positions = np.stack([tempo_window(label_frame(T), T, T, factor) for factor in self.factors])
+        self.register_buffer("positions", torch.from_numpy(positions), persistent=False)  # [F, T] frame indices
 
     def forward(self, clips: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
-        probs = 0
-        for i in range(len(self.factors)):
-            positions = getattr(self, f"positions{i}")
-            replayed = clips[:, :, positions]
-            logits = self.network(replayed) if pose is None else self.network(replayed, pose[:, positions])
-            probs = probs + torch.softmax(logits.float(), dim=1)
-        return torch.log(probs / len(self.factors))
+        replays = self.positions.shape[0]
+        replayed = clips[:, :, self.positions].movedim(2, 0).flatten(0, 1)  # [F × B, 2, T, R, R], replay-major
+        if pose is None:
+            logits = self.network(replayed)
+        else:
+            logits = self.network(replayed, pose[:, self.positions].movedim(1, 0).flatten(0, 1))
+        probs = torch.softmax(logits.float().unflatten(0, (replays, -1)), dim=2)  # [F, B, C]
+        return torch.log(probs.mean(dim=0))
