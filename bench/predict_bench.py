@@ -33,6 +33,7 @@ from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file, tempo_averaged
 from mcat.predict.stage import pose_estimator, predict_video
 from mcat.predict.timeline import frame_labels, frames_of, segment_scores
+from options import float_sets, ints, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,9 +75,9 @@ def main() -> None:
     parser.add_argument("--backends", default="selfie:litert,selfie:opencv,background,exact")
     parser.add_argument("--videos", type=int, help="only the first N videos of the split (default: all)")
     parser.add_argument("--split", default="test", help="test: fast executions (the speed shift); val: slow ones")
-    parser.add_argument("--pose-every", default="1", help="comma-separated predict.pose_every values, one row each "
+    parser.add_argument("--pose-every", type=ints, default=[1], help="comma-separated predict.pose_every values, one row each "
                                                           "(a model that reads keypoints: every n-th frame estimated)")
-    parser.add_argument("--tempo-averaging", help="sets of train.tempo_averaging factors, e.g. '1;1,0.5', one row each "
+    parser.add_argument("--tempo-averaging", type=float_sets, help="sets of train.tempo_averaging factors, e.g. '1;1,0.5', one row each "
                                                   "(default: the model's own)")
     args = parser.parse_args()
     if not args.model.is_file() or not (args.data / "manifest.csv").is_file():
@@ -94,9 +95,8 @@ def main() -> None:
     classes = read_classes(args.data / "classes.csv")
     print(f"{len(recordings)} {args.split} videos ({recordings[0]['domain']} executions), {params.synth.width}x{params.synth.height} at {params.synth.fps:g} fps; "
           f"model {args.model.name} ({model.input_mode}) at {model.preprocessing.resolution} px on {device}")
-    everies = [int(n) for n in args.pose_every.split(",")] if estimator is not None else [1]
-    averagings = ([tuple(float(f) for f in s.split(",")) for s in args.tempo_averaging.split(";")]
-                  if args.tempo_averaging else [model.preprocessing.tempo_averaging])
+    everies = args.pose_every if estimator is not None else [1]
+    averagings = args.tempo_averaging or [model.preprocessing.tempo_averaging]
     rows = ((b, n, a) for b in args.backends.split(",") for n in everies for a in averagings)
     for backend, every, averaging in rows:
         settings = params.predict.model_copy(update={"pose_every": every})
@@ -133,4 +133,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -28,6 +28,7 @@ from mcat.pose.stage import estimate_pose
 from mcat.speedtest.stage import speedtest
 from mcat.synth.stage import synth
 from mcat.windows.stage import make_windows
+from options import floats, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +72,7 @@ def main() -> None:
     parser.add_argument("-S", dest="overrides", action="append", default=[])
     parser.add_argument("--work", type=Path, default=ROOT / "reports" / "speed_bench")
     parser.add_argument("--alt-seed", type=int, default=100)
-    parser.add_argument("--rerender", default="1,1.5,2,3,4")
+    parser.add_argument("--rerender", type=floats, default="1,1.5,2,3,4")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     params = load_params(ROOT / "params.yaml", args.preset, args.overrides)
@@ -96,7 +97,7 @@ def main() -> None:
         print(f"  {config:<40}{100 * mean:+6.1f} ± {100 * ci:.1f} points")
 
     # 3. resampled vs re-rendered tempos, for the first configuration's models
-    tempos = [float(t) for t in args.rerender.split(",")]
+    tempos = args.rerender
     first = [r for r in result.rows if r["config"] == result.rows[0]["config"]]
     base = build_data(test_only(params, params.synth.seed, tempos[0]), work / f"tempo{tempos[0]:g}", args.workers)
     curves = {"resampled": {t: [] for t in tempos}, "re-rendered": {t: [] for t in tempos}}
@@ -126,4 +127,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

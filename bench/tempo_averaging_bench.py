@@ -23,6 +23,7 @@ import torch
 from mcat.config import load_params
 from mcat.experiments import mean_ci95
 from mcat.speedtest.stage import speedtest
+from options import float_sets, floats, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,16 +45,17 @@ def cell(values: list[float], signed: bool = False) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", type=Path, nargs="+")
-    parser.add_argument("--sets", default="1;1,0.5;1,0.5,0.33")
-    parser.add_argument("--factors", default="1,2,4", help="playback speed factors of the speed test")
+    parser.add_argument("--sets", type=float_sets, default="1;1,0.5;1,0.5,0.33")
+    parser.add_argument("--factors", type=floats, default="1,2,4", help="playback speed factors of the speed test")
     parser.add_argument("--store", type=Path, default=ROOT / "data/ingested")
     parser.add_argument("--masks", type=Path, default=ROOT / "data/masks")
     parser.add_argument("--pose", type=Path, default=ROOT / "data/pose", help="keypoints, for models that read them")
     parser.add_argument("--work", type=Path, default=ROOT / "reports" / "tempo_averaging_bench")
     parser.add_argument("--device", default="cpu", help="where the models score (cpu, as the pipeline on a CPU)")
     args = parser.parse_args()
-    sets = [tuple(float(f) for f in s.split(",")) for s in args.sets.split(";")]
-    factors = [float(f) for f in args.factors.split(",")]
+    if missing := [m for m in args.models if not m.is_file()]:
+        parser.error(f"{missing[0]} is not a model file: give models/model.pt (run `make demo` first) or a run's model.pt")
+    sets, factors = args.sets, args.factors
     params = load_params(ROOT / "params.yaml", None, [])
     test = params.speedtest.model_copy(update={"splits": ["test"], "factors": factors})
     f1: dict[tuple[float, ...], list[list[float]]] = {s: [] for s in sets}  # set → per model, F1 per factor
@@ -83,4 +85,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

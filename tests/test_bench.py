@@ -58,3 +58,15 @@ def test_malloc_bench_runs():
     out = run("bench/malloc_bench.py", "--resolution", "16", "--batch", "2", "--eval-batch", "2", "--steps", "1",
               "--rounds", "1")
     assert "train  glibc" in out and "eval   kept" in out and "x glibc" in out
+
+
+def test_a_bench_given_a_bad_list_or_missing_data_says_so_in_one_line(tiny_trained, tmp_path):
+    model = str(tiny_trained[2] / "model.pt")
+    for args, message in (([model, "--factors", "1,x"], "argument --factors: '1,x' is not a comma-separated list"),
+                          ([model, "--sets", "1;1,0"], "argument --sets: '1,0': every value must be > 0"),
+                          ([str(tmp_path / "none.pt")], f"{tmp_path / 'none.pt'} is not a model file"),
+                          ([model, "--store", str(tmp_path / "nowhere")], f"{tmp_path / 'nowhere'}/recordings.csv does not exist")):
+        proc = subprocess.run([sys.executable, "bench/tempo_averaging_bench.py", *args, "--work", str(tmp_path / "work")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+        assert message in proc.stderr.splitlines()[-1], proc.stderr

@@ -1,0 +1,47 @@
+"""What the bench scripts share on their command lines: comma-separated numbers as argparse types (a bad list is
+argparse's one-line usage error), and a user's error (:class:`mcat.errors.McatError`) as one line, no traceback.
+
+Scripts run as ``python bench/NAME.py``, so this file is importable as ``options`` beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from mcat.errors import McatError
+
+
+def _numbers(text: str, kind: type, what: str) -> list:
+    try:
+        values = [kind(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {what}, e.g. "
+                                         f"{'1,2,4' if kind is int else '1,0.5'}") from None
+    if any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: every value must be > 0")
+    return values
+
+
+def floats(text: str) -> list[float]:
+    """``"1,2,4"`` → [1.0, 2.0, 4.0]; each > 0."""
+    return _numbers(text, float, "numbers")
+
+
+def ints(text: str) -> list[int]:
+    """``"1,2,3"`` → [1, 2, 3]; each > 0."""
+    return _numbers(text, int, "whole numbers")
+
+
+def float_sets(text: str) -> list[tuple[float, ...]]:
+    """``"1;1,0.5"`` → [(1.0,), (1.0, 0.5)]: sets separated by ``;``, numbers by ``,``; each > 0."""
+    return [tuple(floats(part)) for part in text.split(";")]
+
+
+def run(main: Callable[[], None]) -> None:
+    """``main()``, with a McatError printed as ``<script>: error: <message>`` and exit status 1."""
+    try:
+        main()
+    except McatError as exc:
+        sys.exit(f"{sys.argv[0].rsplit('/', 1)[-1]}: error: {exc}")
