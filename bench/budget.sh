@@ -14,7 +14,10 @@
 #   PLAN=data48: 48 train recordings (8x the demo's), 15 epochs, both and mask+pose, every seed its own process side
 #     by side; then bench/tempo_averaging_bench.py on each input mode's models (test-time tempo averaging off and
 #     [1, 0.5], the fast split at 1x, 2x and 4x): tempo-both.txt, tempo-mask-pose.txt
-# Usage: [PLAN=axes|compute|data48] [SEEDS="0 1 2"] [DEADLINE_S=520] [WORKERS=6] [EXTRA="-S K=V ..."] bench/budget.sh OUT
+#   PLAN=averaging: the `tempo` lane (24 recordings, 15 epochs, tempo augmentation [0.8, 3.0], mask+pose) again, each
+#     seed its own process, scored with test-time tempo averaging over [1, 0.5, 0.33] at playback 1x, 2x and 4x
+#     (training is unchanged by it, so the networks are the `tempo` lane's)
+# Usage: [PLAN=axes|compute|data48|averaging] [SEEDS="0 1 2"] [DEADLINE_S=520] [WORKERS=6] [EXTRA="-S K=V ..."] bench/budget.sh OUT
 # OUT gets budget.csv, one row per finished run (the lane, then mcat experiments' table.csv row; the columns in
 # header.csv), and budget.log. A lane cut off by DEADLINE_S keeps the seeds it finished. EXTRA: overrides given last
 # to every command (to try the script: EXTRA="-S train.epochs=1 -S synth.sets_per_recording=1"). Runs on the
@@ -97,7 +100,14 @@ case ${PLAN:-axes} in
         --factors 1,2,4 --device auto --store "$work/r48/ingested" --masks "$work/r48/masks" --pose "$work/r48/pose" \
         --work "$work/tempo-$mode" "$work"/runs/data48-$mode-*/models/*/model.pt > "$out/tempo-${mode//+/-}.txt" 2>&1 &
     done ;;
-  *) echo "PLAN must be axes, compute or data48, got '$PLAN'" >&2; exit 2 ;;
+  averaging)
+    data more 48 "${more[@]}"
+    echo "data: $(( $(date +%s) - start )) s" >> "$log"
+    for seed in ${SEEDS:-0 1 2}; do
+      LANE_SEEDS=$seed lane averaging more mask+pose "${tempo[@]}" -S "train.tempo_averaging=[1, 0.5, 0.33]" \
+        -S "speedtest.factors=[1, 2, 4]" &
+    done ;;
+  *) echo "PLAN must be axes, compute, data48 or averaging, got '$PLAN'" >&2; exit 2 ;;
 esac
 wait
 echo "all: $(( $(date +%s) - start )) s" >> "$log"
