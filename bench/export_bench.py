@@ -1,5 +1,6 @@
 """Every export format next to the fp32 model, measured in one run: test accuracy and macro-F1 (and their
-change), file size, and latency per clip on 1 and 2 threads.
+change), file size, and latency per clip on 1 and 2 threads. The second row is the fp32 model with its batch norms
+kept, as trained (the pipeline scores with them folded into the convolutions).
 
     python bench/export_bench.py [--model models/model.pt] [--windows data/windows] [--store data/ingested]
                                  [--masks data/masks] [--pose data/pose] [--split test] [--clips 64]
@@ -27,7 +28,7 @@ from mcat.data.dataset import WindowDataset
 from mcat.evaluate.metrics import classification_metrics
 from mcat.export.stage import FILE_NAMES, export
 from mcat.inference import predict_proba
-from mcat.modelfile import load_model_file
+from mcat.modelfile import load_model_file, tempo_averaged
 
 VARIANTS = {  # name: (export.format, export.int8); the fp32 model file is always the first row
     "onnx": ("onnx", None), "onnx-int8 static": ("onnx-int8", "static"), "onnx-int8 dynamic": ("onnx-int8", "dynamic"),
@@ -85,14 +86,18 @@ def main() -> None:
           f"{'ms/clip b1 1t':>15}{'b1 2t':>8}{'b32 1t':>8}{'b32 2t':>8}")
     reference = None
     with tempfile.TemporaryDirectory() as scratch:
-        for name, (fmt, int8) in [("fp32 model.pt", (None, None)), *((v, VARIANTS[v]) for v in variants)]:
+        rows = [("fp32 model.pt", (None, None)), ("  batch norms kept", ("unfolded", None)),
+                *((v, VARIANTS[v]) for v in variants)]
+        for name, (fmt, int8) in rows:
             path, agreement = Path(args.model), None
-            if fmt is not None:
+            if fmt not in (None, "unfolded"):
                 settings = params.export.model_copy(update={"format": fmt, "int8": int8 or params.export.int8})
                 result = export(settings, args.model, Path(scratch) / f"{int8 or ''}{FILE_NAMES[fmt]}", *data,
                                 pose=pose)
                 path, agreement = result.path, result.agreement
             model = load_model_file(path)
+            if fmt == "unfolded":  # the network as trained, before mcat.inference.fold_batch_norm
+                model = tempo_averaged(model, model.preprocessing.tempo_averaging, fold=False)
             labels, probs = predict_proba(model.model, DataLoader(dataset, batch_size=64), torch.device("cpu"))
             metrics = classification_metrics(labels, probs, model.class_names)
             reference = reference or metrics

@@ -31,7 +31,7 @@ def test_export_bench_runs(tiny_windows, tiny_trained):
     windows, store, masks = tiny_windows
     out = run("bench/export_bench.py", "--model", str(tiny_trained[2] / "model.pt"), "--windows", str(windows),
               "--store", str(store), "--masks", str(masks), "--clips", "4", "--variants", "onnx-int8 dynamic")
-    assert "fp32 model.pt" in out and "onnx-int8 dynamic" in out and "torchscript" not in out
+    assert "fp32 model.pt" in out and "batch norms kept" in out and "onnx-int8 dynamic" in out and "torchscript" not in out
 
 
 def test_masks_bench_runs():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import functools
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from torch.utils.data import DataLoader
 
 from mcat.errors import McatError
@@ -60,6 +62,28 @@ def prepare(model: nn.Module, device: torch.device) -> nn.Module:
         if isinstance(module, nn.Conv2d):
             module.to(memory_format=torch.channels_last)
     return model
+
+
+_CONV_BN = ((nn.Conv1d, nn.BatchNorm1d), (nn.Conv2d, nn.BatchNorm2d), (nn.Conv3d, nn.BatchNorm3d))
+
+
+def fold_batch_norm(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` in eval mode in which every batch norm that follows a convolution in an ``nn.Sequential``
+    is folded into that convolution's weights and bias (``torch.nn.utils.fusion.fuse_conv_bn_eval``) and replaced
+    by an identity: the same function up to float rounding, one memory-bound pass less per block. For scoring
+    only; training and Grad-CAM keep the network as trained. MCAT at 48 px scores 1.2x the windows per second on
+    2 CPU cores (docs/performance.md). Weights keep their memory format (channels_last stays)."""
+    folded = copy.deepcopy(model).eval()
+    for sequence in folded.modules():
+        if not isinstance(sequence, nn.Sequential):
+            continue
+        for i in range(len(sequence) - 1):
+            if any(isinstance(sequence[i], conv) and isinstance(sequence[i + 1], norm) for conv, norm in _CONV_BN):
+                conv = fuse_conv_bn_eval(sequence[i], sequence[i + 1])
+                if sequence[i].weight.is_contiguous(memory_format=torch.channels_last):
+                    conv.to(memory_format=torch.channels_last)
+                sequence[i], sequence[i + 1] = conv, nn.Identity()
+    return folded
 
 
 def device_of(model: nn.Module) -> torch.device:

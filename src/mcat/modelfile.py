@@ -17,7 +17,7 @@ from mcat.data.dataset import WindowDataset
 from mcat.data.person_crop import crop_name, joints_crop, window_crop
 from mcat.errors import McatError
 from mcat.model_names import reads_pose
-from mcat.inference import device_of, prepare
+from mcat.inference import device_of, fold_batch_norm, prepare
 from mcat.models import from_config
 from mcat.models.exported import is_torchscript, load_exported
 from mcat.models.tempo import TempoAveraged
@@ -74,15 +74,16 @@ def pose_input(input_mode: str, pose: Path | None, who: str) -> Path | None:
 
 @dataclass(frozen=True)
 class ModelFile:
-    model: nn.Module
+    model: nn.Module  # what scores windows: the network with its batch norms folded, and the tempo averaging
     class_names: list[str]
     preprocessing: Preprocessing
     meta: dict[str, Any]  # metrics, mlflow_run_id, data_digest, train params
+    trained: nn.Module | None = None  # the network as trained, from a model.pt; None for an exported file
 
     @property
     def network(self) -> nn.Module:
-        """The trained network itself, without test-time tempo averaging (what explain maps)."""
-        return self.model.network if isinstance(self.model, TempoAveraged) else self.model
+        """The trained network itself, as trained: no folding, no test-time tempo averaging (what explain maps)."""
+        return self.model if self.trained is None else self.trained
 
     @property
     def input_mode(self) -> str:
@@ -119,18 +120,22 @@ def load_model_file(path: Path, device: torch.device | str = "cpu") -> ModelFile
         raise McatError(f"{path} is not a usable mcat model file ({type(exc).__name__}: {exc}); retrain it") from None
     model = prepare(model, torch.device(device)).eval()
     plain = ModelFile(model, payload["class_names"], replace(preprocessing, tempo_averaging=(1.0,)),
-                      payload["meta"])
+                      payload["meta"], trained=model)
     return tempo_averaged(plain, preprocessing.tempo_averaging)
 
 
-def tempo_averaged(model: ModelFile, factors: tuple[float, ...]) -> ModelFile:
+def tempo_averaged(model: ModelFile, factors: tuple[float, ...], *, fold: bool = True) -> ModelFile:
     """``model`` (one loaded from a ``model.pt``) scoring each window averaged over the speed ``factors``
-    (:mod:`mcat.models.tempo`) instead of what it was trained with; ``(1,)``: the network alone."""
+    (:mod:`mcat.models.tempo`) instead of what it was trained with; ``(1,)``: the network alone. The scorer is
+    the trained network with its batch norms folded (:func:`mcat.inference.fold_batch_norm`); ``fold=False``:
+    as trained (the benches' reference)."""
     factors = tuple(float(f) for f in factors)
     network = model.network
-    scorer = network if factors == (1.0,) else TempoAveraged(network, model.preprocessing.T, factors).to(
-        device_of(network))
-    return replace(model, model=scorer, preprocessing=replace(model.preprocessing, tempo_averaging=factors))
+    scorer = fold_batch_norm(network) if fold else network
+    if factors != (1.0,):
+        scorer = TempoAveraged(scorer, model.preprocessing.T, factors).to(device_of(network))
+    return replace(model, model=scorer, trained=network,
+                   preprocessing=replace(model.preprocessing, tempo_averaging=factors))
 
 
 def check_windows(model: ModelFile, dataset: WindowDataset, model_path: Path) -> None:

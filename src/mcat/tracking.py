@@ -203,11 +203,11 @@ class MlflowRun:
         contexts = {"train": "training", "val": "validation", "test": "test"}
         for path in sorted(Path(windows).glob("*.csv")):
             with warnings.catch_warnings():  # MLflow's hints on integer columns and local sources: not for an index
-                warnings.simplefilter("ignore")
+                warnings.simplefilter("ignore")  # (given when the dataset is made and again when it is logged)
                 dataset = mlflow.data.from_pandas(pd.read_csv(path), source=str(Path(path).resolve()),
                                                   targets="label", name=f"{path.stem} windows")
-            mlflow.log_input(dataset, context=contexts.get(path.stem, path.stem),
-                             tags={"mcat.data_digest": data_digest, "mcat.split": path.stem})
+                mlflow.log_input(dataset, context=contexts.get(path.stem, path.stem),
+                                 tags={"mcat.data_digest": data_digest, "mcat.split": path.stem})
 
     def claim(self, out: Path) -> list[str]:
         """Mark this run as the one writing ``out`` from this process, and end as KILLED the runs that wrote

@@ -44,3 +44,16 @@ def test_impossible_factors_and_splits_are_clean_errors(tiny_trained, tiny_windo
                  "--out", str(tmp_path / "c")])
     err = capsys.readouterr().err.strip()
     assert code == 1 and "speedtest.factors" in err and "must be > 0" in err and "Traceback" not in err
+
+
+def test_without_tracking_no_mlflow_run_is_named_even_when_the_model_has_one(tiny_trained, tiny_windows, tmp_path):
+    import torch
+
+    from mcat.evaluate.stage import evaluate
+
+    payload = torch.load(tiny_trained[2] / "model.pt", weights_only=True)
+    payload["meta"]["mlflow_run_id"] = "0123456789abcdef"  # trained with tracking; scored here without
+    torch.save(payload, tmp_path / "model.pt")
+    params = tiny_params("speedtest.factors=[1, 2]")
+    assert speedtest(params.speedtest, tmp_path / "model.pt", *tiny_windows[1:], tmp_path / "speed").run_id is None
+    assert evaluate(params.evaluate, tmp_path / "model.pt", *tiny_windows, tmp_path / "reports").run_id is None

@@ -44,7 +44,7 @@ class EvaluateResult:
     detail: dict[str, Any]  # per split: per_class scores and the confusion matrix (per_class.json)
     reports: Path
     summary: str
-    run_id: str | None
+    run_id: str | None  # the model's MLflow run these results were logged to; None when not tracked
     explained: str | None = None  # what explain drew, or why it drew nothing
 
 
@@ -173,4 +173,5 @@ def evaluate(params: EvaluateParams, model_path: Path, windows: Path, store: Pat
             run.log_metrics(mlflow_metrics(metrics))
             run.log_artifacts([reports / "metrics.json", reports / "per_class.json"], artifact_path="reports")
             run.log_artifacts([reports / "plots"], artifact_path="reports/plots")
-    return EvaluateResult(metrics, detail, reports, speed_shift_table(metrics), run_id, explained)
+    logged = run_id if tracking is not None else None
+    return EvaluateResult(metrics, detail, reports, speed_shift_table(metrics), logged, explained)

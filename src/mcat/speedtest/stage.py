@@ -46,7 +46,7 @@ class SpeedtestResult:
     curve: dict[str, list[dict[str, Any]]]  # split → one row per factor
     summary: dict[str, dict[str, float]]  # split → worst_macro_f1, worst_factor, macro_f1_auc
     table: str
-    run_id: str | None
+    run_id: str | None  # the model's MLflow run these results were logged to; None when not tracked
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -121,7 +121,8 @@ def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Pat
                              for r in rows if not r.get("skipped") for k in HEADLINE})
             run.log_metrics({metric_key(split, k, first): v for split, s in summary.items() for k, v in s.items()})
             run.log_artifacts([Path(out) / "curve.json", Path(out) / "curve.png"], artifact_path="reports/speed")
-    return SpeedtestResult(Path(out), curve, summary, curve_table(curve, summary), run_id)
+    logged = run_id if tracking is not None else None
+    return SpeedtestResult(Path(out), curve, summary, curve_table(curve, summary), logged)
 
 
 def curve_table(curve: dict[str, list[dict[str, Any]]], summary: dict[str, dict[str, float]]) -> str:
