@@ -6,7 +6,7 @@
 
 Needs `make demo` first (its model and synthetic dataset). Prints, per backend (``selfie:RUNTIME`` picks
 ``masks.selfie.runtime``), the real-time factor (seconds of video per second of wall time: decoding, masks,
-windows and model), the masks' IoU against the renderer's exact masks, and how well the merged timeline
+windows and model), the masks' IoU against the renderer's exact masks (both at the model's resolution), and how well the merged timeline
 recovers the true exercise segments (frame accuracy, segment accuracy, segment recall and precision at
 IoU ≥ 0.5). ``exact`` feeds the renderer's own masks (what the demo model was trained on):
 the reference that separates mask errors from model errors. Pass ``--model`` a model trained on a
@@ -28,10 +28,12 @@ import numpy as np
 from mcat.config import load_params
 from mcat.data.framewise import read_classes, read_csv, read_label_csv
 from mcat.inference import resolve_device
-from mcat.masks.backends import backend_settings, make_segmenter
+from mcat.data.framing import Framing
+from mcat.data.video import resize_masks
+from mcat.masks.backends import backend_settings, fitted, make_segmenter
 from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file, tempo_averaged
-from mcat.predict.stage import pose_estimator, predict_video
+from mcat.predict.stage import framing_of, pose_estimator, predict_video
 from mcat.predict.timeline import frame_labels, frames_of, segment_scores
 from options import float_sets, ints, run
 
@@ -48,8 +50,8 @@ class Recorded:
         self.segmenter.reset()
         self.masks = []
 
-    def segment(self, frames: np.ndarray) -> np.ndarray:
-        self.masks.append(self.segmenter.segment(frames))
+    def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray:
+        self.masks.append(self.segmenter.segment(frames, framing))
         return self.masks[-1]
 
 
@@ -63,9 +65,9 @@ class ExactMasks:
     def reset(self) -> None:
         self.next = 0
 
-    def segment(self, frames: np.ndarray) -> np.ndarray:
+    def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray:
         self.next += len(frames)
-        return self.masks[self.next - len(frames):self.next]
+        return fitted(self.masks[self.next - len(frames):self.next], framing)
 
 
 def main() -> None:
@@ -113,7 +115,8 @@ def main() -> None:
                                        Path(out) / r["recording_id"], device, params.masks.batch_size,
                                        estimator=estimator)
                 masks = np.concatenate(segmenter.masks)
-                ious.append(mean_iou(masks, np.load(args.data / r["masks"])["masks"][:len(masks)]))
+                exact = resize_masks(np.load(args.data / r["masks"])["masks"][:len(masks)], framing_of(model))
+                ious.append(mean_iou(masks, exact))  # at the model's resolution, where predict keeps its masks
                 seconds += result.seconds
                 duration += result.frames / result.fps
                 truth = read_label_csv(args.data / r["labels"], len(classes), r["recording_id"])[:result.frames]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mcat.data.framing import Framing
-from mcat.data.video import gray_frame, read_frames, resize_masks
+from mcat.data.video import fit_probabilities, gray_frame, read_frames, resize_masks
 
 
 def test_pad_keeps_the_aspect_ratio_and_centres_the_picture():
@@ -54,3 +54,17 @@ def test_decoding_on_the_clock_gives_the_positions_frames(tmp_path):
     framing = Framing(32, fps=30.0)
     decoded = [int(round(f.mean() / 12)) for f in read_frames(path, step=framing.step(60.0))]
     assert decoded == framing.positions(20, 60.0).tolist() == list(range(0, 20, 2))
+
+
+@pytest.mark.parametrize("shown", [(192, 144), (1080, 1920), (1280, 720)])
+@pytest.mark.parametrize("fit", ["pad", "stretch"])
+def test_probabilities_read_at_the_fitted_pixels_threshold_to_the_fitted_full_size_mask(shown, fit):
+    """fit_probabilities reads a segmenter's map where resize-to-frame, threshold and resize_masks would: the same
+    mask without the frame-size map."""
+    rng = np.random.default_rng(0)
+    probability = cv2.GaussianBlur(rng.random((256, 256)).astype(np.float32), (0, 0), 6)
+    probability = (probability - probability.min()) / (probability.max() - probability.min())
+    framing = Framing(48, fit=fit)
+    full = resize_masks((cv2.resize(probability, shown, interpolation=cv2.INTER_LINEAR) > 0.5)[None], framing)[0]
+    direct = (fit_probabilities(probability, shown, framing) > 0.5).astype(np.uint8)
+    assert 0 < full.sum() < full.size and (direct == full).mean() > 0.999

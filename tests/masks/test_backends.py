@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from mcat.config import BackgroundParams, SelfieParams, YoloParams
+from mcat.data.framing import Framing
+from mcat.data.video import resize_masks
 from mcat.errors import McatError
 from mcat.masks.backends.background import BackgroundSegmenter
 from mcat.masks.backends.selfie import SelfieSegmenter
@@ -65,6 +67,22 @@ def test_both_selfie_runtimes_give_the_same_masks(tmp_path):
     assert (litert.segment(frames) == opencv.segment(frames)).mean() > 0.999
 
 
+@needs_models
+def test_selfie_fits_its_masks_at_the_models_resolution_as_the_full_size_masks_fit(tmp_path):
+    """Asked for fitted masks, selfie thresholds its probabilities in the fitted frame directly: the same masks
+    as the full-size ones fitted afterwards (float rounding aside), a phone-size portrait frame included."""
+    params = tiny_params("synth.width=192", "synth.height=144", "synth.splits.val.recordings=0",
+                         "synth.splits.test.recordings=0", "synth.splits.train.recordings=1")
+    frames, truth = rendered(synth(params.synth, tmp_path / "data").out, n=24)
+    selfie = SelfieSegmenter(SelfieParams(model=str(SELFIE), threshold=0.5, runtime="litert"))
+    for batch in (frames, np.stack([cv2.resize(f, (1080, 1920)) for f in frames[:4]])):  # landscape, portrait
+        framing = Framing(48, fit="pad")
+        direct, after = selfie.segment(batch, framing), resize_masks(selfie.segment(batch), framing)
+        assert direct.shape == (len(batch), 48, 48) and direct.dtype == np.uint8
+        assert (direct == after).mean() > 0.9999
+    assert mean_iou(selfie.segment(frames, framing), resize_masks(truth, framing)) > 0.6
+
+
 BACKGROUND = BackgroundParams(method="knn", history=300, var_threshold=16, learning_rate=-1, open_px=3, close_px=5,
                               min_area=0.002)
 
@@ -101,6 +119,12 @@ def test_background_loses_a_person_who_holds_still():
     frames, _ = moving_square(n=200, still_from=20)
     masks = BackgroundSegmenter(BACKGROUND).segment(frames)
     assert masks[-20:].sum() == 0  # absorbed into the background: the quality gate must catch this
+
+
+def test_background_fitted_masks_are_its_full_size_masks_fitted():
+    frames, _ = moving_square(n=40)
+    np.testing.assert_array_equal(BackgroundSegmenter(BACKGROUND).segment(frames, Framing(32)),
+                                  resize_masks(BackgroundSegmenter(BACKGROUND).segment(frames), Framing(32)))
 
 
 def yolo(**overrides):

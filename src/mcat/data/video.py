@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +139,32 @@ def resize_masks(masks: np.ndarray, framing: Framing) -> np.ndarray:
     for i, mask in enumerate(masks):
         out[i] = _fit((np.asarray(mask) > 0).astype(np.uint8), framing, cv2.INTER_NEAREST)
     return out
+
+
+def fit_probabilities(probability: np.ndarray, shown: tuple[int, int], framing: Framing) -> np.ndarray:
+    """A segmenter's person probability float32 [h, w] (its own resolution) of a frame of ``shown`` = (width,
+    height) → float32 [R, R] fitted by ``framing`` (0 in the bars): exactly the values :func:`resize_masks` keeps of
+    the map resized to the frame (bilinear), read at those pixels only. Thresholded, it gives the masks that
+    resizing to the frame, thresholding and fitting give, without drawing the frame-size map (half the time of
+    selfie segmentation on a 1080p frame)."""
+    r = framing.resolution
+    out = np.zeros((r, r), np.float32)
+    nw, nh, x, y = framing.placement(*shown)
+    map_x, map_y = _nearest_samples(shown, probability.shape[1], probability.shape[0], nw, nh)
+    out[y:y + nh, x:x + nw] = cv2.remap(probability, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _nearest_samples(shown: tuple[int, int], pw: int, ph: int, nw: int, nh: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where in a [ph, pw] map the pixels that OpenCV's nearest resize of a ``shown``-size frame to [nh, nw] keeps
+    (source pixel floor(i × W / nw)) lie, as bilinear resizing of the map to the frame places them: float32 maps
+    [nh, nw] for ``cv2.remap``."""
+    (w, h) = shown
+    xs = (np.minimum(np.floor(np.arange(nw) * (w / nw)), w - 1) + 0.5) * (pw / w) - 0.5
+    ys = (np.minimum(np.floor(np.arange(nh) * (h / nh)), h - 1) + 0.5) * (ph / h) - 0.5
+    map_x, map_y = np.meshgrid(xs.astype(np.float32), ys.astype(np.float32))
+    return map_x, map_y
 
 
 def decode_gray(path: Path, framing: Framing) -> Video:

@@ -10,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mcat.data.framing import Framing
-from mcat.data.video import bgr_batches, check_decoded, gray_frame, probe, resize_masks
+from mcat.data.video import bgr_batches, check_decoded, gray_frame, probe
 from mcat.masks.backends import Segmenter
 
 
@@ -33,7 +33,7 @@ def segment_video(segmenter: Segmenter, video: Path, framing: Framing, batch_siz
         for batch in bgr_batches(video, batch_size, n_frames, step):
             if with_gray:
                 grays.append(np.stack([gray_frame(f, framing) for f in batch]))
-            masks.append(resize_masks(segmenter.segment(batch), framing))
+            masks.append(segmenter.segment(batch, framing))
             if then is not None:
                 then(batch, masks[-1])
             bar.update(len(batch))

@@ -1,6 +1,8 @@
 """Person segmenters behind one interface; ``make_segmenter(params)`` picks one from ``masks.backend``.
 
-Every segmenter maps BGR frames uint8 [B, H, W, 3] to person masks uint8 {0, 1} [B, H, W] at the same size,
+Every segmenter maps BGR frames uint8 [B, H, W, 3] to person masks uint8 {0, 1} [B, H, W] at the same size, or,
+given a :class:`~mcat.data.framing.Framing`, fitted into its [B, R, R] (all that ingest, ``mcat masks`` and predict
+keep: a segmenter with its own working resolution, as selfie, then never draws a mask at the frames' full size),
 and keeps whatever state it needs across the frames of one recording (``reset()`` starts a new one).
 Heavy imports (ultralytics) happen only when that backend is chosen.
 """
@@ -12,12 +14,19 @@ from typing import Protocol
 import numpy as np
 
 from mcat.config import MasksParams
+from mcat.data.framing import Framing
+from mcat.data.video import resize_masks
 
 
 class Segmenter(Protocol):
     def reset(self) -> None: ...
 
-    def segment(self, frames: np.ndarray) -> np.ndarray: ...
+    def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray: ...
+
+
+def fitted(masks: np.ndarray, framing: Framing | None) -> np.ndarray:
+    """Masks uint8 [B, H, W] as a segmenter hands them out: as they are without ``framing``, else fitted [B, R, R]."""
+    return masks if framing is None else resize_masks(masks, framing)
 
 
 def backend_settings(params: MasksParams, choice: str) -> MasksParams:

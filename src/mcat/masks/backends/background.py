@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 
 from mcat.config import BackgroundParams
+from mcat.data.framing import Framing
+from mcat.masks.backends import fitted
 
 
 class BackgroundSegmenter:
@@ -32,8 +34,9 @@ class BackgroundSegmenter:
         else:
             self.model = cv2.createBackgroundSubtractorKNN(history=p.history, detectShadows=True)
 
-    def segment(self, frames: np.ndarray) -> np.ndarray:
-        """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; frames must come in recording order."""
+    def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray:
+        """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W] (with ``framing``: fitted, [B, R, R]); frames must come
+        in recording order."""
         out = np.empty(frames.shape[:3], np.uint8)
         for i, frame in enumerate(frames):
             foreground = self.model.apply(frame, learningRate=self.params.learning_rate)
@@ -41,7 +44,7 @@ class BackgroundSegmenter:
             mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.open)
             mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.close)
             out[i] = _drop_small(mask, self.params.min_area * mask.size)
-        return out
+        return fitted(out, framing)
 
 
 def _drop_small(mask: np.ndarray, min_pixels: float) -> np.ndarray:

@@ -20,6 +20,8 @@ import numpy as np
 
 from mcat import litert
 from mcat.config import SelfieParams
+from mcat.data.framing import Framing
+from mcat.data.video import fit_probabilities
 from mcat.errors import McatError
 
 Run = Callable[[np.ndarray], np.ndarray]  # BGR uint8 [B, H, W, 3] → person probability float32 [B, S_h, S_w]
@@ -69,8 +71,13 @@ class SelfieSegmenter:
     def reset(self) -> None:
         pass
 
-    def segment(self, frames: np.ndarray) -> np.ndarray:
-        """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]."""
+    def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray:
+        """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; with ``framing``, [B, R, R]: the model's probabilities
+        read at the fitted frame's pixels and thresholded there (:func:`~mcat.data.video.fit_probabilities`: the
+        same masks as fitting the full-size ones), never drawn at the frames' size."""
         h, w = frames.shape[1:3]
+        if framing is not None:
+            return np.stack([fit_probabilities(p, (w, h), framing) > self.threshold
+                             for p in self.run(frames)]).astype(np.uint8)
         return np.stack([cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) > self.threshold
                          for p in self.run(frames)]).astype(np.uint8)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from mcat.config import YoloParams
+from mcat.data.framing import Framing
+from mcat.masks.backends import fitted
 from mcat.yolo import load_yolo, torch_threads_kept, yolo_device
 
 PERSON = 0  # COCO class id
@@ -43,10 +45,11 @@ class YoloSegmenter:
     def reset(self) -> None:
         self.previous = None
 
-    def segment(self, frames: np.ndarray) -> np.ndarray:
-        """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; frames in recording order (for ``track``)."""
+    def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray:
+        """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W] (with ``framing``: fitted, [B, R, R]); frames in
+        recording order (for ``track``)."""
         with torch_threads_kept():
-            return self._segment(frames)
+            return fitted(self._segment(frames), framing)
 
     def _segment(self, frames: np.ndarray) -> np.ndarray:
         results = self.model.predict(list(frames), classes=[PERSON], conf=self.params.confidence,
