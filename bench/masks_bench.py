@@ -27,6 +27,8 @@ from mcat.config import load_params
 from mcat.errors import McatError
 from mcat.masks.backends import backend_settings, make_segmenter
 from mcat.data.framing import Framing
+from mcat.data.video import resize_masks
+from mcat.ingest.stage import framing_of
 from mcat.masks.quality import mean_iou
 from mcat.pose.blazepose import mask_box
 from mcat.pose.quality import pose_quality
@@ -64,6 +66,9 @@ def main() -> None:
     parser.add_argument("--backends", default="selfie:litert,selfie:opencv,background,yolo")
     parser.add_argument("--pose", default="blazepose,yolo", help="pose estimators ('' for none)")
     parser.add_argument("--yolo-pose-weights", default="yolo11n-pose.pt")
+    parser.add_argument("--phone-sizes", default="1920x1080,1080x1920,1280x720",
+                        help="frame sizes (WxH; '' for none) at which selfie's fitted masks are timed against "
+                             "full-size masks fitted after")
     args = parser.parse_args()
     params = load_params(ROOT / "params.yaml", None, [f"synth.splits.train.recordings={args.recordings}",
                                                       "synth.splits.val.recordings=0", "synth.splits.test.recordings=0"])
@@ -95,6 +100,8 @@ def main() -> None:
             masks, seconds = run(segmenter, clips, params.masks.batch_size)
             iou = np.mean([mean_iou(m, t) for m, t in zip(masks, truth)])
             print(f"{backend:<14}{total / seconds:8.1f} frames/s   mean IoU vs exact masks {iou:.3f}{note}")
+            if backend == "selfie:litert" and args.phone_sizes:
+                fitted_vs_full(segmenter, clips, args.phone_sizes.split(","), params, min(64, args.frames))
             if backend == "yolo":
                 model = segmenter.model
                 start = time.perf_counter()
@@ -108,6 +115,31 @@ def main() -> None:
         exact = [np.load(data / f"pose/{rid}.npy")[:len(c)] for rid, c in zip(ids, clips)]
         for backend in filter(None, args.pose.split(",")):
             pose_frames(params, backend, args.yolo_pose_weights, clips, truth, exact)
+
+
+def fitted_vs_full(segmenter, clips: list[np.ndarray], sizes: list[str], params, n: int) -> None:
+    """Side by side on the first ``n`` frames of each clip, upscaled to each phone-like size: masks drawn at the
+    frame's size and then fitted to the model's resolution (``resize_masks``) against masks the segmenter fits
+    itself (``segment(frames, framing)``), as ``mcat masks``, ingest and predict now ask for them."""
+    framing = framing_of(params.ingest)
+    batch = params.masks.batch_size
+    for size in sizes:
+        w, h = (int(v) for v in size.split("x"))
+        frames = [np.stack([cv2.resize(f, (w, h)) for f in c[:n]]) for c in clips]
+        count = sum(len(f) for f in frames)
+        timed = {}
+        for name in ("full", "fitted", "full", "fitted"):  # alternating; the second of each is kept
+            start, out = time.perf_counter(), []
+            for f in frames:
+                for i in range(0, len(f), batch):
+                    chunk = f[i:i + batch]
+                    out.append(resize_masks(segmenter.segment(chunk), framing) if name == "full"
+                               else segmenter.segment(chunk, framing))
+            timed[name] = (count / (time.perf_counter() - start), np.concatenate(out))
+        same = (timed["full"][1] == timed["fitted"][1]).mean()
+        print(f"  selfie at {w}x{h}: full-size masks fitted after {timed['full'][0]:6.1f} frames/s, fitted by the "
+              f"segmenter {timed['fitted'][0]:6.1f} ({timed['fitted'][0] / timed['full'][0]:.2f}x); "
+              f"{100 * same:.3f} % of mask pixels equal")
 
 
 def pose_frames(params, backend: str, weights: str, clips: list[np.ndarray], truth: list[np.ndarray],

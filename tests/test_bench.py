@@ -35,8 +35,10 @@ def test_export_bench_runs(tiny_windows, tiny_trained):
 
 
 def test_masks_bench_runs():
-    out = run("bench/masks_bench.py", "--recordings", "1", "--frames", "16", "--backends", "background,yolo")
+    out = run("bench/masks_bench.py", "--recordings", "1", "--frames", "16", "--backends", "background,yolo,selfie:litert",
+              "--phone-sizes", "320x240")
     assert "background" in out and "per-frame model(frame) loop" in out
+    assert "selfie at 320x240: full-size masks fitted after" in out and "fitted by the segmenter" in out
 
 
 def test_predict_bench_runs(tiny_dataset, tiny_trained):
