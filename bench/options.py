@@ -7,6 +7,7 @@ Scripts run as ``python bench/NAME.py``, so this file is importable as ``options
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Callable
 
@@ -19,8 +20,8 @@ def _numbers(text: str, kind: type, what: str) -> list:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {what}, e.g. "
                                          f"{'1,2,4' if kind is int else '1,0.5'}") from None
-    if any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: every value must be > 0")
+    if not all(v > 0 and math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: every value must be > 0 and finite")
     return values
 
 

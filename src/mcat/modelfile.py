@@ -74,7 +74,7 @@ def pose_input(input_mode: str, pose: Path | None, who: str) -> Path | None:
 
 @dataclass(frozen=True)
 class ModelFile:
-    model: nn.Module  # what scores windows: the network with its batch norms folded, and the tempo averaging
+    model: nn.Module  # what scores windows: from a model.pt the network, batch norms folded, tempo-averaged
     class_names: list[str]
     preprocessing: Preprocessing
     meta: dict[str, Any]  # metrics, mlflow_run_id, data_digest, train params
