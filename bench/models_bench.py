@@ -7,7 +7,9 @@ One training step = forward + class-weighted cross-entropy + backward + AdamW, o
 [batch, 2, 16, R, R] (input mode ``both``). Per model and switch: clips/s, the ratio to the eager step of the
 same model in the same run, FLOPs per clip (forward+backward, counted by torch's FlopCounterMode) and model
 FLOP utilisation = achieved FLOP/s ÷ the FLOP/s of a large matmul of the same dtype measured in the same run
-(fp32 against fp32, bf16 against bf16). The switches, each on top of ``channels_last`` but ``eager``:
+(fp32 against fp32, bf16 against bf16): the best of the matmul timings taken so far, before the first round and
+after every round, so that a moment when the machine runs slow does not inflate MFU (a shared VM's matmul rate varies
+by more than half from minute to minute; the range is printed). The switches, each on top of ``channels_last`` but ``eager``:
 
 - ``eager``: the model as built (NCHW), fp32, AdamW's default implementation.
 - ``channels_last``: convolution weights (and so activations) in NHWC, what ``mcat train`` uses.
@@ -33,6 +35,7 @@ from mcat.inference import keep_freed_memory, prepare
 from mcat.models import MODELS, build
 
 SWITCHES = ("eager", "channels_last", "fused_adamw", "bf16", "compile")
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
 def sync(device: torch.device) -> None:
@@ -109,10 +112,9 @@ def main() -> None:
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     keep_freed_memory()  # before any switch, so that all run alike
-    peak = {dtype: matmul_flops_per_second(device, dtype) for dtype in (torch.float32, torch.bfloat16)}
+    matmul = {kind: [matmul_flops_per_second(device, dtype)] for kind, dtype in DTYPES.items()}
     capability = torch.cuda.get_device_name() if device.type == "cuda" else torch.backends.cpu.get_cpu_capability()
-    print(f"device {device} ({capability}, {torch.get_num_threads()} threads), torch {torch.__version__}; "
-          f"matmul: fp32 {peak[torch.float32] / 1e9:.1f} GFLOP/s, bf16 {peak[torch.bfloat16] / 1e9:.1f} GFLOP/s")
+    print(f"device {device} ({capability}, {torch.get_num_threads()} threads), torch {torch.__version__}")
     print(f"{args.resolution}x{args.resolution}, T=16, batch {args.batch}; median of {args.rounds} rounds of "
           f"{args.steps} steps per switch")
     print(f"{'model':<12}{'switch':<15}{'params':>8}{'GFLOP/clip':>11}{'clips/s':>9}{'x eager':>9}{'GFLOP/s':>9}"
@@ -136,14 +138,19 @@ def main() -> None:
                     steps[switch]()
                 sync(device)
                 rates[switch].append(args.batch * args.steps / (time.perf_counter() - start))
+            for kind, timings in matmul.items():
+                timings.append(matmul_flops_per_second(device, DTYPES[kind]))
         eager = statistics.median(rates["eager"]) if "eager" in rates else None
         for switch in switches:
             rate, (seconds, bf16) = statistics.median(rates[switch]), first[switch]
             ratio = f"{rate / eager:>8.2f}x" if eager else f"{'-':>9}"
             note = f"first step {seconds:.0f} s (compiling)" if switch == "compile" else ("bf16" if bf16 else "fp32")
-            mfu = rate * flops / peak[torch.bfloat16 if bf16 else torch.float32]
+            mfu = rate * flops / max(matmul["bf16" if bf16 else "fp32"])
             print(f"{name:<12}{switch:<15}{params / 1e6:>7.2f}M{flops / 1e9:>11.2f}{rate:>9.1f}{ratio}"
                   f"{rate * flops / 1e9:>9.1f}{mfu:>7.1%}  {note}", flush=True)
+    print("matmul GFLOP/s (MFU is against the best), " + ", ".join(
+        f"{kind}: best {max(t) / 1e9:.1f}, worst {min(t) / 1e9:.1f} over {len(t)} timings" for kind, t in matmul.items()))
+
 
 if __name__ == "__main__":
     main()

@@ -41,3 +41,15 @@ def test_seeds_give_a_mean_and_a_t_interval():
     assert summary["paper_test_macro_f1"] == 81.5  # MCAT-BOTH in the paper's Table 2
     line = markdown_table([summary]).splitlines()[2]
     assert "| 60.0 ± 24.8 |" in line and "| – |" in line  # measured F1 with its interval; missing values as dashes
+
+
+def test_a_runs_own_noise_shares_name_it_in_the_tables():
+    from mcat.config import ExperimentRun
+    from mcat.experiments import config_name
+
+    run = ExperimentRun(model="mcat", input_mode="mask+pose", mask_noise=0.2, pose_noise=0.5)
+    assert config_name(run) == "mcat-mask+pose-masknoise0.2-posenoise0.5"
+    line = markdown_table(summarise_runs([{"config": "c", "model": "mcat", "input": "MASK+POSE", "options": "",
+                                           "tempo": "", "mask_noise": "0", "pose_noise": "0.5", "params_M": 1.0,
+                                           "test_macro_f1": 0.5, "seed": 0}])).splitlines()[2]
+    assert "| off | 0.5 |" in line  # mask noise off, pose noise 0.5

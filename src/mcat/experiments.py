@@ -40,7 +40,7 @@ PAPER = {
 
 SCORES = ("accuracy", "macro_f1", "macro_roc_auc")
 SPEED = ("worst_macro_f1", "macro_f1_auc")
-COLUMNS = ["run", "config", "model", "input", "options", "tempo", "mask_noise", "seed", "params_M",
+COLUMNS = ["run", "config", "model", "input", "options", "tempo", "mask_noise", "pose_noise", "seed", "params_M",
            *(f"{split}_{k}" for split in ("val", "test") for k in SCORES), *(f"speed_{k}" for k in SPEED),
            "speed_curve", "wall_s", "train_clips_per_s", "mlflow_run"]
 MEASURES = [*(f"{split}_{k}" for split in ("val", "test") for k in SCORES), *(f"speed_{k}" for k in SPEED)]
@@ -70,7 +70,8 @@ def tempo_text(tempo: tuple[float, float]) -> str:
 def config_name(run: ExperimentRun) -> str:
     parts = [run.model, run.input_mode, *(f"{k}{v}" for k, v in sorted(run.model_options.items()))]
     return ("-".join(parts) + (f"-tempo{range_text(run.tempo)}" if run.tempo else "")
-            + (f"-masknoise{run.mask_noise:g}" if run.mask_noise is not None else ""))
+            + (f"-masknoise{run.mask_noise:g}" if run.mask_noise is not None else "")
+            + (f"-posenoise{run.pose_noise:g}" if run.pose_noise is not None else ""))
 
 
 def run_name(run: ExperimentRun, seed: int) -> str:
@@ -99,7 +100,8 @@ def run_experiments(params: Params, windows: Path, store: Path, masks: Path, mod
         for seed in params.experiments.seeds:
             name = run_name(run, seed)
             augment = params.train.augment.model_copy(update={
-                key: value for key, value in (("tempo", run.tempo), ("mask_noise", run.mask_noise)) if value is not None})
+                key: value for key, value in (("tempo", run.tempo), ("mask_noise", run.mask_noise),
+                                              ("pose_noise", run.pose_noise)) if value is not None})
             train_params = params.train.model_copy(update={"model": run.model, "input_mode": run.input_mode,
                                                            "model_options": run.model_options, "seed": seed,
                                                            "augment": augment})
@@ -113,7 +115,7 @@ def run_experiments(params: Params, windows: Path, store: Path, masks: Path, mod
             rows.append({
                 "run": name, "config": config_name(run), "model": run.model, "input": run.input_mode.upper(),
                 "options": options_text(run), "tempo": tempo_text(augment.tempo),
-                "mask_noise": f"{augment.mask_noise:g}", "seed": seed,
+                "mask_noise": f"{augment.mask_noise:g}", "pose_noise": f"{augment.pose_noise:g}", "seed": seed,
                 "params_M": round(result.parameters / 1e6, 2),
                 **{f"{split}_{k}": round(scores[split][k], 4) for split in ("val", "test") if split in scores
                    for k in SCORES},
@@ -144,7 +146,7 @@ def summarise_runs(rows: list[dict]) -> list[dict]:
         first = runs[0]
         paper = PAPER.get((first["model"], first["input"].lower(), first["options"]), (None, None, None))
         summary = {"config": name, **{k: first.get(k, "") for k in ("model", "input", "options", "tempo", "mask_noise",
-                                                                   "params_M")},
+                                                                   "pose_noise", "params_M")},
                    "seeds": len(runs), **{f"paper_test_{k}": v for k, v in zip(SCORES, paper)}}
         for measure in MEASURES:
             summary[f"{measure}_mean"], summary[f"{measure}_ci95"] = mean_ci95([r.get(measure) for r in runs])
@@ -159,17 +161,22 @@ def _pm(row: dict, measure: str) -> str:
     return f"{100 * mean:.1f}" + ("" if ci is None or not math.isfinite(ci) else f" ± {100 * ci:.1f}")
 
 
+def _share(text: str) -> str:
+    """A noise share as the tables write it: ``off`` for none."""
+    return "off" if text in ("", "0") else text
+
+
 def markdown_table(summary: list[dict]) -> str:
     """Per configuration, in percent, mean ± 95% CI over seeds: val (slow) and test (fast) accuracy, macro-F1
     and macro-AUC, the speed test's worst macro-F1 and area under F1 over log(speed); the paper's figures."""
-    lines = ["| Model | Input | Options | Tempo aug. | Mask noise | Seeds | Val F1 | Test Acc | Test F1 | Test AUC "
-             "| Speed worst F1 | Speed F1 area | Paper Acc | Paper F1 | Paper AUC |",
-             "|" + "---|" * 15]
+    lines = ["| Model | Input | Options | Tempo aug. | Mask noise | Pose noise | Seeds | Val F1 | Test Acc | Test F1 "
+             "| Test AUC | Speed worst F1 | Speed F1 area | Paper Acc | Paper F1 | Paper AUC |",
+             "|" + "---|" * 16]
     for r in summary:
         paper = ["–" if r[f"paper_test_{k}"] is None else f"{r[f'paper_test_{k}']:.1f}" for k in SCORES]
         lines.append(
             f"| {r['model']} | {r['input']} | {r['options'] or '–'} | {r['tempo'] or 'off'} "
-            f"| {r['mask_noise'] if r['mask_noise'] not in ('', '0') else 'off'} | {r['seeds']} "
+            f"| {_share(r['mask_noise'])} | {_share(r['pose_noise'])} | {r['seeds']} "
             f"| {_pm(r, 'val_macro_f1')} | {_pm(r, 'test_accuracy')} | {_pm(r, 'test_macro_f1')} "
             f"| {_pm(r, 'test_macro_roc_auc')} | {_pm(r, 'speed_worst_macro_f1')} | {_pm(r, 'speed_macro_f1_auc')} "
             f"| {' | '.join(paper)} |")

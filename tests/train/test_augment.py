@@ -1,12 +1,12 @@
 import torch
 
 from mcat.config import AugmentParams
-from mcat.train.augment import augment, segmenter_errors, to_float
+from mcat.train.augment import NOBODY_P, augment, pose_errors, segmenter_errors, to_float
 
 PAPER = AugmentParams(hflip_p=0.5, crop_scale=(0.8, 1.0), crop_ratio=(0.9, 1.1), brightness=(0.8, 1.2),
-                      contrast=(0.8, 1.2), tempo=(1.0, 1.0), mask_noise=0.0)
+                      contrast=(0.8, 1.2), tempo=(1.0, 1.0), mask_noise=0.0, pose_noise=0.0)
 NONE = AugmentParams(hflip_p=0.0, crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0), brightness=(1.0, 1.0),
-                     contrast=(1.0, 1.0), tempo=(1.0, 1.0), mask_noise=0.0)
+                     contrast=(1.0, 1.0), tempo=(1.0, 1.0), mask_noise=0.0, pose_noise=0.0)
 
 
 def silhouette_clips(batch=8, t=6, size=40, seed=0) -> torch.Tensor:
@@ -120,3 +120,46 @@ def test_keypoints_move_with_the_crop_and_flip_and_swap_left_and_right():
     assert checked > 0.8 * joints[..., 2].gt(0).sum()  # the crop keeps most joints; the rest became unseen
     none, same = augment(clips, NONE, torch.Generator().manual_seed(0), joints)
     torch.testing.assert_close(same, joints)
+
+
+def standing_joints(batch=256, t=16) -> torch.Tensor:
+    """Keypoints [B, T, K, 3] of a person 0.5 of the frame tall in its middle, every joint but the head seen."""
+    from mcat.pose.joints import K
+
+    joints = torch.zeros(batch, t, K, 3)
+    joints[..., 0] = 0.4 + 0.2 * (torch.arange(K) % 2) / 1.0
+    joints[..., 1] = 0.25 + 0.5 * torch.arange(K) / (K - 1)
+    joints[..., 2] = 1.0
+    joints[:, :, 0] = 0.0  # the head unseen
+    return joints
+
+
+def test_pose_errors_look_like_a_pose_models_and_only_where_asked():
+    joints = standing_joints()
+    assert torch.equal(pose_errors(joints, 0.0, torch.Generator().manual_seed(0)), joints)
+    noisy = pose_errors(joints, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(noisy, pose_errors(joints, 1.0, torch.Generator().manual_seed(0)))
+    assert (noisy[:, :, 0] == 0).all()  # unseen stays unseen
+    nobody = (noisy[..., 2] == 0).all(dim=-1).float().mean().item()
+    assert abs(nobody - NOBODY_P) < 0.03
+    seen = noisy[..., 2] > 0
+    assert ((noisy[..., :2] >= 0) & (noisy[..., :2] <= 1)).all(dim=-1)[seen].all()
+    visibility = noisy[..., 2][seen]
+    assert visibility.max() < 1 and 0.8 < visibility.median() < 1 and (visibility < 0.5).float().mean() > 0.05
+    error = (noisy[..., :2] - joints[..., :2]).norm(dim=-1)[seen]  # in frame units; the person is 0.5 tall
+    assert 0.02 < error.median() < 0.06 and error.quantile(0.9) > 0.08
+    half = pose_errors(joints, 0.5, torch.Generator().manual_seed(1))
+    clean = (half == joints).flatten(1).all(dim=1).float().mean().item()
+    assert 0.35 < clean < 0.65
+
+
+def test_pose_noise_off_draws_nothing():
+    """pose_noise 0 takes no random numbers (a run without it ends as it did before the option existed); on, it
+    does."""
+    clips, joints = marked_joints()
+    states = []
+    for pose_noise, with_joints in ((0.0, False), (0.0, True), (0.5, True)):
+        g = torch.Generator().manual_seed(4)
+        augment(clips, PAPER.model_copy(update={"pose_noise": pose_noise}), g, joints if with_joints else None)
+        states.append(g.get_state())
+    assert torch.equal(states[0], states[1]) and not torch.equal(states[1], states[2])

@@ -84,17 +84,26 @@ def test_the_training_core_imports_without_the_mlops_stack():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_speed_invariant_training_resumes_bit_for_bit(tmp_path, tiny_windows):
-    params = tiny_params("train.epochs=3", "train.augment.tempo=[0.8, 3.0]")
-    whole = fit(params.train, *tiny_windows, tmp_path / "whole")
+def assert_resumes_bit_for_bit(params, tiny_windows, tmp_path, **data):
+    """Training crashed after epoch 1 and resumed ends with the weights and losses of an uninterrupted run."""
+    whole = fit(params.train, *tiny_windows, tmp_path / "whole", **data)
     with pytest.raises(Crash):
-        fit(params.train, *tiny_windows, tmp_path / "resumed", on_epoch_end=crash_after(1))
-    resumed = fit(params.train, *tiny_windows, tmp_path / "resumed")
+        fit(params.train, *tiny_windows, tmp_path / "resumed", on_epoch_end=crash_after(1), **data)
+    resumed = fit(params.train, *tiny_windows, tmp_path / "resumed", **data)
     assert resumed.resumed_from_epoch == 1
     expected = torch.load(tmp_path / "whole" / "model.pt", weights_only=True)["state_dict"]
     got = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(expected[name], got[name]) for name in expected)
     assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in whole.history]
+
+
+def test_speed_invariant_training_resumes_bit_for_bit(tmp_path, tiny_windows):
+    assert_resumes_bit_for_bit(tiny_params("train.epochs=3", "train.augment.tempo=[0.8, 3.0]"), tiny_windows, tmp_path)
+
+
+def test_keypoint_noise_resumes_bit_for_bit(tmp_path, tiny_windows, tiny_pose):
+    params = tiny_params("train.epochs=2", "train.input_mode=both+pose", "train.augment.pose_noise=0.5")
+    assert_resumes_bit_for_bit(params, tiny_windows, tmp_path, pose=tiny_pose)
 
 
 def test_a_diverging_loss_stops_training_before_any_model_is_written(tmp_path, tiny_windows):

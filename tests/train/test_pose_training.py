@@ -149,3 +149,39 @@ def test_what_cannot_give_a_pose_model_keypoints_says_so_in_one_line(pose_model,
     with pytest.raises(McatError, match="the model reads pose keypoints .*give the pose settings"):
         predict(params.predict, str(result.model_path), [tiny_dataset / "videos"], tmp_path / "p", masks=params.masks)
     assert not any((tmp_path / name).exists() for name in ("reports", "m", "p"))
+
+
+def test_the_pose_gap_bench_takes_one_error_at_a_time(pose_model, tiny_windows, tiny_pose, tmp_path):
+    """bench/pose_gap_bench.py on an 'estimated' store that lost the person in some frames and moved every joint:
+    each mixed store carries exactly the one error it names."""
+    import subprocess
+    import sys
+
+    estimated = tmp_path / "estimated"
+    estimated.mkdir()
+    for path in tiny_pose.iterdir():
+        if path.suffix == ".npy":
+            joints = np.load(path)
+            moved = np.where(joints[..., 2:] > 0, np.clip(joints + [0.03, -0.02, 0], 0, 1), 0)
+            moved[::3] = 0  # nobody found in every third frame
+            np.save(estimated / path.name, moved.astype(np.float32))
+        elif path.is_file():
+            (estimated / path.name).write_bytes(path.read_bytes())
+    model = str(pose_model[1].model_path)
+    windows, store, masks = tiny_windows
+    proc = subprocess.run([sys.executable, "bench/pose_gap_bench.py", f"a={model},{model}", f"b={model},{model}",
+                           "--estimated", str(estimated), "--provided", str(tiny_pose), "--windows", str(windows),
+                           "--store", str(store), "--masks", str(masks), "--work", str(tmp_path / "work")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "keypoints at test" not in line]
+    assert [r.split(" | ")[0][2:] for r in rows] == ["provided", "missed people only", "misplaced joints only",
+                                                      "estimated"]
+    assert all(r.endswith("+0.0 ± 0.0 |") for r in rows)  # the same model in both groups: no difference
+    for name, rid in (("missed_people_only", "test_000"), ("misplaced_joints_only", "test_000")):
+        mixed = np.load(tmp_path / "work/keypoints" / name / f"{rid}.npy")
+        exact, moved = np.load(tiny_pose / f"{rid}.npy"), np.load(estimated / f"{rid}.npy")
+        kept = exact if name == "missed_people_only" else moved
+        np.testing.assert_array_equal(mixed[1::3], kept[1::3])
+        np.testing.assert_array_equal(mixed[::3], 0 if name == "missed_people_only" else exact[::3])
+    assert set(json.loads((tmp_path / "work/scores.json").read_text())) == {"a", "b"}

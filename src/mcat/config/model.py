@@ -38,6 +38,8 @@ class AugmentParams(Strict):
                                        "drawn log-uniformly from [low, high]; [1, 1] = off")
     mask_noise: float = Field(ge=0, le=1, description="share of clips whose masks get a segmenter's errors: "
                               "eroded or dilated edges, holes, missed parts, empty frames; 0 = off")
+    pose_noise: float = Field(ge=0, le=1, description="share of clips whose keypoints get a pose model's errors: "
+                              "misplaced joints, visibilities below one, frames where nobody is found; 0 = off")
 
     @field_validator("crop_scale")
     @classmethod
@@ -111,6 +113,8 @@ class ExperimentRun(Strict):
     tempo: tuple[float, float] | None = Field(default=None, description="train.augment.tempo for this run "
                                               "(None: the params' own)")
     mask_noise: float | None = Field(default=None, ge=0, le=1, description="train.augment.mask_noise for this run "
+                                     "(None: the params' own)")
+    pose_noise: float | None = Field(default=None, ge=0, le=1, description="train.augment.pose_noise for this run "
                                      "(None: the params' own)")
 
     @field_validator("tempo")

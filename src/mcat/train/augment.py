@@ -67,6 +67,38 @@ def segmenter_errors(mask: torch.Tensor, share: float, generator: torch.Generato
     return torch.where(noisy, out, mask)
 
 
+#: a pose model's errors, per joint and frame of a noisy clip, fitted to BlazePose lite's against the renderer's
+#: exact joints on the demo's train split (``bench/pose_gap_bench.py`` prints both; docs/results.md, *Where the
+#: keypoint gap comes from*): displacement in units of the person's height, as a steady offset per clip (the
+#: model's idea of where a joint is), frame-to-frame jitter and now and then a gross error (a joint put on another
+#: limb); the visibility's logit ~ N(mean, std); and frames where nobody is found.
+OFFSET, JITTER, GROSS, GROSS_P = 0.05, 0.04, 0.5, 0.15
+VISIBILITY_LOGIT = (3.1, 2.3)
+NOBODY_P = 0.15
+
+
+def pose_errors(joints: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """Keypoints float [B, T, K, 3] with a pose model's errors (the constants above) in a ``share`` of the clips;
+    a joint moved out of the frame is not seen, as the estimators report it."""
+    b, t, k, _ = joints.shape
+    device = joints.device
+    seen = joints[..., 2:] > 0
+    y = joints[..., 1:2]
+    height = (torch.where(seen, y, -1.0).amax(dim=(1, 2, 3)) - torch.where(seen, y, 2.0).amin(dim=(1, 2, 3)))
+    height = height.clamp(0.1, 1.0).view(b, 1, 1, 1)
+    noisy = (torch.rand(b, generator=generator) < share).to(device).view(b, 1, 1, 1)
+    offset = OFFSET * torch.randn(b, 1, k, 2, generator=generator)
+    jitter = JITTER * torch.randn(b, t, k, 2, generator=generator)
+    gross = GROSS * torch.randn(b, t, k, 2, generator=generator)
+    gross = gross * (torch.rand(b, t, k, 1, generator=generator) < GROSS_P)
+    xy = joints[..., :2] + height * (offset + jitter + gross).to(device)
+    logit = VISIBILITY_LOGIT[0] + VISIBILITY_LOGIT[1] * torch.randn(b, t, k, 1, generator=generator)
+    found = (torch.rand(b, t, 1, 1, generator=generator) >= NOBODY_P).to(device)
+    kept = seen & found & ((xy >= 0) & (xy <= 1)).all(dim=-1, keepdim=True)
+    out = torch.where(kept, torch.cat([xy, torch.sigmoid(logit).to(device)], dim=-1), 0.0)
+    return torch.where(noisy, out, joints)
+
+
 def moved_joints(joints: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     """Keypoints [B, T, K, 3] of the frames that ``theta`` [B, 2, 3] (:func:`crop_flip_theta`) samples: the crop's
     window in ``[0, 1]`` units is (cx − w + 1) / 2 wide w, and a negative x scale mirrors it."""
@@ -92,4 +124,8 @@ def augment(clips: torch.Tensor, params: AugmentParams, generator: torch.Generat
     gray = gray * brightness
     mean = gray.mean(dim=(1, 2, 3), keepdim=True)
     gray = ((gray - mean) * contrast + mean).clamp(0.0, 1.0)
-    return torch.stack([gray, mask], dim=1), None if joints is None else moved_joints(joints, theta)
+    if joints is not None:
+        joints = moved_joints(joints, theta)
+        if params.pose_noise:
+            joints = pose_errors(joints, params.pose_noise, generator)
+    return torch.stack([gray, mask], dim=1), joints

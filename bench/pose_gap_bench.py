@@ -1,0 +1,159 @@
+"""Where the keypoint train/serve gap comes from: models trained on one pose source, tested on another, one error at a
+time.
+
+    python bench/pose_gap_bench.py LABEL=MODEL[,MODEL...] [LABEL=MODEL[,MODEL...]] --estimated DIR
+                                   [--provided data/pose] [--windows data/windows] [--store data/ingested]
+                                   [--masks data/masks] [--work DIR] [--device cpu|cuda|auto]
+
+Each ``LABEL=`` group is one training configuration, one model file per seed (e.g. ``none=a.pt,b.pt,c.pt
+noise=d.pt,e.pt,f.pt``). ``--provided`` holds the keypoints the models were trained on (the renderer's exact
+joints, ``pose.backend: provided``), ``--estimated`` those a pose model gives the same recordings (``mcat pose -S
+pose.backend=blazepose --out DIR``), as ``mcat predict`` would. Every model is scored (``mcat evaluate``, the
+``test`` split) on four keypoint sets built from the two:
+
+- provided: what the models were trained on;
+- missed people only: provided, but nobody in the frames where the estimator found nobody;
+- misplaced joints only: estimated, but provided in the frames where the estimator found nobody;
+- estimated: what prediction gives.
+
+First prints, per split, how the estimator's keypoints differ from the provided ones (frames with nobody found;
+quantiles of a joint's displacement where both see it, in frame units), and the same for the provided keypoints
+with ``train.augment.pose_noise``'s errors (:func:`mcat.train.augment.pose_errors`, every clip of T frames) — the
+calibration of that augmentation. Then prints test macro-F1 and accuracy per set, mean ± 95% t-interval over each group's models, each set's paired drop
+from ``provided``, and, where the groups have as many models, each later group's paired difference from the first
+(seed by seed, in the order given). Raw scores go to ``WORK/scores.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mcat.config import load_params
+from mcat.data.store import Store
+from mcat.errors import McatError
+from mcat.evaluate.stage import evaluate
+from mcat.experiments import mean_ci95
+from mcat.train.augment import pose_errors
+from options import run
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = ("provided", "missed people only", "misplaced joints only", "estimated")
+QUANTILES = (0.25, 0.5, 0.75, 0.9)
+
+
+def nobody(pose: np.ndarray) -> np.ndarray:
+    """bool [N, 1, 1]: the frames of keypoints [N, K, 3] where no joint is seen."""
+    return ~(pose[..., 2] > 0).any(axis=1)[:, None, None]
+
+
+def keypoint_sets(provided: Path, estimated: Path, work: Path) -> dict[str, Path]:
+    """The four keypoint stores of the module docstring under ``work`` (the two given ones as they are)."""
+    ids = sorted(p.stem for p in estimated.glob("*.npy"))
+    if not ids:
+        raise McatError(f"{estimated} holds no keypoints: run `mcat pose -S pose.backend=blazepose --out {estimated}`")
+    if missing := [i for i in ids if not (provided / f"{i}.npy").is_file()]:
+        raise McatError(f"{provided} has no keypoints of {missing[0]}: give the provided keypoints of the same store "
+                        "(--provided)")
+    mixes = {"missed people only": lambda p, e: np.where(nobody(e), 0, p),
+             "misplaced joints only": lambda p, e: np.where(nobody(e), p, e)}
+    out = {"provided": provided, "estimated": estimated}
+    for name, mix in mixes.items():
+        folder = work / "keypoints" / name.replace(" ", "_")
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(estimated, folder)  # the estimated store's stamps, with other arrays
+        for i in ids:
+            mixed = mix(np.load(provided / f"{i}.npy"), np.load(estimated / f"{i}.npy"))
+            np.save(folder / f"{i}.npy", mixed.astype(np.float32))
+        out[name] = folder
+    return out
+
+
+def error_profile(provided: np.ndarray, other: np.ndarray) -> str:
+    """How keypoints [N, K, 3] differ from the ``provided`` ones: frames with nobody, displacement quantiles."""
+    both = (provided[..., 2] > 0) & (other[..., 2] >= 0.5)
+    moved = np.linalg.norm(other[..., :2] - provided[..., :2], axis=-1)[both]
+    return (f"nobody in {nobody(other).mean():.1%} of the frames; displacement at "
+            + " / ".join(f"{q:.0%}" for q in QUANTILES) + ": "
+            + " / ".join(f"{v:.3f}" for v in np.quantile(moved, QUANTILES)))
+
+
+def print_calibration(provided: Path, estimated: Path, store: Path, T: int) -> None:
+    """Per split: the estimator's errors and ``pose_errors``' (seed 0) against the provided keypoints."""
+    splits: dict[str, list[str]] = {}
+    for rec in Store(store).recordings:
+        if (estimated / f"{rec.recording_id}.npy").is_file():
+            splits.setdefault(rec.split, []).append(rec.recording_id)
+    generator = torch.Generator().manual_seed(0)
+    for split, ids in splits.items():
+        exact = np.concatenate([np.load(provided / f"{i}.npy") for i in ids])
+        guessed = np.concatenate([np.load(estimated / f"{i}.npy") for i in ids])
+        n = len(exact) // T * T
+        clips = torch.from_numpy(exact[:n]).view(-1, T, *exact.shape[1:])
+        noisy = pose_errors(clips, 1.0, generator).reshape(n, *exact.shape[1:]).numpy()
+        print(f"{split}: estimated: {error_profile(exact, guessed)}")
+        print(f"{split}: pose_noise: {error_profile(exact[:n], noisy)}")
+
+
+def group(text: str) -> tuple[str, list[Path]]:
+    label, _, models = text.partition("=")
+    if not label or not models:
+        raise argparse.ArgumentTypeError(f"{text!r}: give LABEL=MODEL[,MODEL...], e.g. none=seed0.pt,seed1.pt")
+    return label, [Path(m) for m in models.split(",")]
+
+
+def cell(values: list[float], signed: bool = False) -> str:
+    mean, ci = mean_ci95(values)
+    return f"{100 * mean:{'+' if signed else ''}.1f} ± {100 * ci:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", type=group, nargs="+", help="LABEL=MODEL[,MODEL...], one model per seed")
+    parser.add_argument("--estimated", type=Path, required=True, help="keypoints of a pose model (mcat pose --out)")
+    parser.add_argument("--provided", type=Path, default=ROOT / "data/pose")
+    parser.add_argument("--windows", type=Path, default=ROOT / "data/windows")
+    parser.add_argument("--store", type=Path, default=ROOT / "data/ingested")
+    parser.add_argument("--masks", type=Path, default=ROOT / "data/masks")
+    parser.add_argument("--work", type=Path, default=ROOT / "reports" / "pose_gap_bench")
+    parser.add_argument("--device", default="cpu", help="where the models score (cpu, as the pipeline on a CPU)")
+    args = parser.parse_args()
+    if missing := [m for _, models in args.groups for m in models if not m.is_file()]:
+        parser.error(f"{missing[0]} is not a model file: give a trained model's model.pt")
+    params = load_params(ROOT / "params.yaml", None, [])
+    sets = keypoint_sets(args.provided, args.estimated, args.work)
+    print_calibration(args.provided, args.estimated, args.store, params.windows.T)
+    params = params.evaluate.model_copy(update={"splits": ["test"]})
+    scores: dict[str, dict[str, list[dict]]] = {}
+    for label, models in args.groups:
+        for name, pose in sets.items():
+            for k, model in enumerate(models):
+                reports = args.work / "reports" / label / name.replace(" ", "_") / str(k)
+                test = evaluate(params, model, args.windows, args.store, args.masks, reports, pose=pose,
+                                device=args.device).metrics["test"]
+                scores.setdefault(label, {}).setdefault(name, []).append(
+                    {"model": str(model), "accuracy": test["accuracy"], "macro_f1": test["macro_f1"]})
+    (args.work / "scores.json").write_text(json.dumps(scores, indent=1))
+    labels = [label for label, _ in args.groups]
+    paired = labels[1:] if len({len(models) for _, models in args.groups}) == 1 else []
+    print("| keypoints at test | " + " | ".join(f"{lb}: F1 | {lb}: acc. | {lb}: F1 − provided" for lb in labels)
+          + "".join(f" | F1, {lb} − {labels[0]} (paired)" for lb in paired) + " |")
+    print("|---|" + "---|---|---|" * len(labels) + "---|" * len(paired))
+    for name in SETS:
+        f1 = {label: [s["macro_f1"] for s in scores[label][name]] for label in labels}
+        row = []
+        for label in labels:
+            drop = np.subtract(f1[label], [s["macro_f1"] for s in scores[label]["provided"]])
+            row += [cell(f1[label]), cell([s["accuracy"] for s in scores[label][name]]),
+                    "–" if name == "provided" else cell(list(drop), signed=True)]
+        row += [cell(list(np.subtract(f1[label], f1[labels[0]])), signed=True) for label in paired]
+        print(f"| {name} | " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    run(main)
