@@ -8,8 +8,9 @@ One training step = forward + class-weighted cross-entropy + backward + AdamW, o
 same model in the same run, FLOPs per clip (forward+backward, counted by torch's FlopCounterMode) and model
 FLOP utilisation = achieved FLOP/s ÷ the FLOP/s of a large matmul of the same dtype measured in the same run
 (fp32 against fp32, bf16 against bf16): the best of the matmul timings taken so far, before the first round and
-after every round, so that a moment when the machine runs slow does not inflate MFU (a shared VM's matmul rate varies
-by more than half from minute to minute; the range is printed). The switches, each on top of ``channels_last`` but ``eager``:
+after every round, so that a moment when the machine runs slow does not inflate MFU (a shared VM's matmul rate
+varies by more than half from minute to minute; the range is printed). The switches, each on top of
+``channels_last`` but ``eager``:
 
 - ``eager``: the model as built (NCHW), fp32, AdamW's default implementation.
 - ``channels_last``: convolution weights (and so activations) in NHWC, what ``mcat train`` uses.
@@ -149,7 +150,8 @@ def main() -> None:
             print(f"{name:<12}{switch:<15}{params / 1e6:>7.2f}M{flops / 1e9:>11.2f}{rate:>9.1f}{ratio}"
                   f"{rate * flops / 1e9:>9.1f}{mfu:>7.1%}  {note}", flush=True)
     print("matmul GFLOP/s (MFU is against the best), " + ", ".join(
-        f"{kind}: best {max(t) / 1e9:.1f}, worst {min(t) / 1e9:.1f} over {len(t)} timings" for kind, t in matmul.items()))
+        f"{kind}: best {max(t) / 1e9:.1f}, worst {min(t) / 1e9:.1f} over {len(t)} timings"
+        for kind, t in matmul.items()))
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ pose.backend=blazepose --out DIR``), as ``mcat predict`` would. Every model is s
 First prints, per split, how the estimator's keypoints differ from the provided ones (frames with nobody found;
 quantiles of a joint's displacement where both see it, in frame units), and the same for the provided keypoints
 with ``train.augment.pose_noise``'s errors (:func:`mcat.train.augment.pose_errors`, every clip of T frames) — the
-calibration of that augmentation. Then prints test macro-F1 and accuracy per set, mean ± 95% t-interval over each group's models, each set's paired drop
-from ``provided``, and, where the groups have as many models, each later group's paired difference from the first
-(seed by seed, in the order given). Raw scores go to ``WORK/scores.json``.
+calibration of that augmentation. Then prints test macro-F1 and accuracy per set, mean ± 95% t-interval over each
+group's models, each set's paired drop from ``provided``, and, where the groups have as many models, each later
+group's paired difference from the first (seed by seed, in the order given). Raw scores go to ``WORK/scores.json``.
 """
 
 from __future__ import annotations
