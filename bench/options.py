@@ -1,5 +1,6 @@
 """What the bench scripts share on their command lines: comma-separated numbers as argparse types (a bad list is
-argparse's one-line usage error), and a user's error (:class:`mcat.errors.McatError`) as one line, no traceback.
+argparse's one-line usage error), a user's error (:class:`mcat.errors.McatError`) as one line, no traceback, and a
+table cell of scores over seeds (mean ± 95% t-interval, in percent).
 
 Scripts run as ``python bench/NAME.py``, so this file is importable as ``options`` beside them.
 """
@@ -38,6 +39,14 @@ def ints(text: str) -> list[int]:
 def float_sets(text: str) -> list[tuple[float, ...]]:
     """``"1;1,0.5"`` → [(1.0,), (1.0, 0.5)]: sets separated by ``;``, numbers by ``,``; each > 0."""
     return [tuple(floats(part)) for part in text.split(";")]
+
+
+def cell(values: list[float], signed: bool = False) -> str:
+    """Scores in [0, 1] (one per seed) as a table cell: ``48.9 ± 6.6`` (percent; ``+`` shown when ``signed``)."""
+    from mcat.experiments import mean_ci95  # the training stack, only for the benches that tabulate seeds
+
+    mean, ci = mean_ci95(values)
+    return f"{100 * mean:{'+' if signed else ''}.1f} ± {100 * ci:.1f}"
 
 
 def run(main: Callable[[], None]) -> None:

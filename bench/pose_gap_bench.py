@@ -38,9 +38,8 @@ from mcat.config import load_params
 from mcat.data.store import Store
 from mcat.errors import McatError
 from mcat.evaluate.stage import evaluate
-from mcat.experiments import mean_ci95
 from mcat.train.augment import pose_errors
-from options import run
+from options import cell, run
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("provided", "missed people only", "misplaced joints only", "estimated")
@@ -66,24 +65,30 @@ def keypoint_sets(provided: Path, estimated: Path, work: Path) -> dict[str, Path
     for name, mix in mixes.items():
         folder = work / "keypoints" / name.replace(" ", "_")
         shutil.rmtree(folder, ignore_errors=True)
-        shutil.copytree(estimated, folder)  # the estimated store's stamps, with other arrays
+        shutil.copytree(estimated, folder, ignore=shutil.ignore_patterns("*.npy"))  # the estimated store's stamps
         for i in ids:
-            mixed = mix(np.load(provided / f"{i}.npy"), np.load(estimated / f"{i}.npy"))
-            np.save(folder / f"{i}.npy", mixed.astype(np.float32))
+            exact, guessed = np.load(provided / f"{i}.npy"), np.load(estimated / f"{i}.npy")
+            if exact.shape != guessed.shape:
+                raise McatError(f"{i}: {provided} holds {list(exact.shape)} keypoints, {estimated} "
+                                f"{list(guessed.shape)}: give keypoints of the same store")
+            np.save(folder / f"{i}.npy", mix(exact, guessed).astype(np.float32))
         out[name] = folder
     return out
 
 
-def error_profile(provided: np.ndarray, other: np.ndarray) -> str:
-    """How keypoints [N, K, 3] differ from the ``provided`` ones: frames with nobody, displacement quantiles."""
-    both = (provided[..., 2] > 0) & (other[..., 2] >= 0.5)
+def error_profile(provided: np.ndarray, other: np.ndarray, min_visibility: float) -> str:
+    """How keypoints [N, K, 3] differ from the ``provided`` ones: frames with nobody, and the quantiles of the
+    displacement of the joints both see (``other``'s with a visibility of at least ``min_visibility``)."""
+    both = (provided[..., 2] > 0) & (other[..., 2] >= min_visibility)
     moved = np.linalg.norm(other[..., :2] - provided[..., :2], axis=-1)[both]
+    if not len(moved):
+        return f"nobody in {nobody(other).mean():.1%} of the frames; no joint seen by both"
     return (f"nobody in {nobody(other).mean():.1%} of the frames; displacement at "
             + " / ".join(f"{q:.0%}" for q in QUANTILES) + ": "
             + " / ".join(f"{v:.3f}" for v in np.quantile(moved, QUANTILES)))
 
 
-def print_calibration(provided: Path, estimated: Path, store: Path, T: int) -> None:
+def print_calibration(provided: Path, estimated: Path, store: Path, T: int, min_visibility: float) -> None:
     """Per split: the estimator's errors and ``pose_errors``' (seed 0) against the provided keypoints."""
     splits: dict[str, list[str]] = {}
     for rec in Store(store).recordings:
@@ -96,8 +101,8 @@ def print_calibration(provided: Path, estimated: Path, store: Path, T: int) -> N
         n = len(exact) // T * T
         clips = torch.from_numpy(exact[:n]).view(-1, T, *exact.shape[1:])
         noisy = pose_errors(clips, 1.0, generator).reshape(n, *exact.shape[1:]).numpy()
-        print(f"{split}: estimated: {error_profile(exact, guessed)}")
-        print(f"{split}: pose_noise: {error_profile(exact[:n], noisy)}")
+        print(f"{split}: estimated: {error_profile(exact, guessed, min_visibility)}")
+        print(f"{split}: pose_noise: {error_profile(exact[:n], noisy, min_visibility)}")
 
 
 def group(text: str) -> tuple[str, list[Path]]:
@@ -105,11 +110,6 @@ def group(text: str) -> tuple[str, list[Path]]:
     if not label or not models:
         raise argparse.ArgumentTypeError(f"{text!r}: give LABEL=MODEL[,MODEL...], e.g. none=seed0.pt,seed1.pt")
     return label, [Path(m) for m in models.split(",")]
-
-
-def cell(values: list[float], signed: bool = False) -> str:
-    mean, ci = mean_ci95(values)
-    return f"{100 * mean:{'+' if signed else ''}.1f} ± {100 * ci:.1f}"
 
 
 def main() -> None:
@@ -127,7 +127,7 @@ def main() -> None:
         parser.error(f"{missing[0]} is not a model file: give a trained model's model.pt")
     params = load_params(ROOT / "params.yaml", None, [])
     sets = keypoint_sets(args.provided, args.estimated, args.work)
-    print_calibration(args.provided, args.estimated, args.store, params.windows.T)
+    print_calibration(args.provided, args.estimated, args.store, params.windows.T, params.pose.min_visibility)
     params = params.evaluate.model_copy(update={"splits": ["test"]})
     scores: dict[str, dict[str, list[dict]]] = {}
     for label, models in args.groups:

@@ -21,9 +21,8 @@ from pathlib import Path
 import torch
 
 from mcat.config import load_params
-from mcat.experiments import mean_ci95
 from mcat.speedtest.stage import speedtest
-from options import float_sets, floats, run
+from options import cell, float_sets, floats, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,11 +34,6 @@ def with_averaging(model: Path, factors: tuple[float, ...], out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, out)
     return out
-
-
-def cell(values: list[float], signed: bool = False) -> str:
-    mean, ci = mean_ci95(values)
-    return f"{100 * mean:{'+' if signed else ''}.1f} ± {100 * ci:.1f}"
 
 
 def main() -> None:
