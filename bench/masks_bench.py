@@ -1,13 +1,15 @@
 """Mask backends and pose estimators side by side on the same rendered frames, in one run.
 
     python bench/masks_bench.py [--recordings 2] [--frames 300] [--yolo-weights yolo11n-seg.pt]
-                                [--backends selfie:litert,selfie:opencv,background,yolo]
+                                [--backends selfie:litert,selfie:litert:general,selfie:opencv,background,yolo]
                                 [--pose blazepose,yolo] [--yolo-pose-weights yolo11n-pose.pt]
 
-Prints frames/s of each mask backend (``selfie:RUNTIME``: ``masks.selfie.runtime``) and its mean IoU against
-the renderer's exact masks (demo preset), YOLO batched through the backend vs a per-frame ``model(frame)``
-loop, and frames/s of each pose estimator (``mcat pose``; each frame cropped around its exact mask) with its
-PCK@0.05 and mean error against the renderer's exact joints, in the model's square frame. Without downloadable
+Prints frames/s of each mask backend (``selfie:RUNTIME``: ``masks.selfie.runtime``; ``selfie:RUNTIME:general``:
+the general model on wide frames too, no ``masks.selfie.landscape_model``) and its mean IoU against the
+renderer's exact masks (demo preset), overall and per frame shape, YOLO batched through the backend vs a
+per-frame ``model(frame)`` loop, and frames/s of each pose estimator (``mcat pose``; each frame cropped around
+its exact mask) with its PCK@0.05 and mean error against the renderer's exact joints, in the model's square
+frame. Without downloadable
 weights (as on the build machine) YOLO is built from its YAML: its speed is real, its accuracy that of an
 untrained model.
 """
@@ -34,6 +36,7 @@ from mcat.pose.blazepose import mask_box
 from mcat.pose.quality import pose_quality
 from mcat.pose.stage import fitted, make_estimator
 from mcat.synth.stage import synth
+from options import shared_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,13 +52,30 @@ def read_frames(video: Path, n: int) -> np.ndarray:
     return np.stack(frames)
 
 
-def run(segmenter, clips: list[np.ndarray], batch: int) -> tuple[list[np.ndarray], float]:
-    start = time.perf_counter()
-    out = []
+def run(segmenter, clips: list[np.ndarray], batch: int) -> tuple[list[np.ndarray], list[float]]:
+    """Each clip's masks and seconds."""
+    out, seconds = [], []
     for frames in clips:
+        start = time.perf_counter()
         segmenter.reset()
         out.append(np.concatenate([segmenter.segment(frames[i:i + batch]) for i in range(0, len(frames), batch)]))
-    return out, time.perf_counter() - start
+        seconds.append(time.perf_counter() - start)
+    return out, seconds
+
+
+def shape_of(frames: np.ndarray) -> str:
+    h, w = frames.shape[1:3]
+    return f"{'landscape' if w > h else 'portrait' if h > w else 'square'} {w}x{h}"
+
+
+def by_shape(clips: list[np.ndarray], masks: list[np.ndarray], truth: list[np.ndarray], seconds: list[float]) -> str:
+    """Frames/s and mean IoU per frame shape (the selfie models differ by it)."""
+    cells = []
+    for shape in sorted({shape_of(c) for c in clips}):
+        mine = [i for i, c in enumerate(clips) if shape_of(c) == shape]
+        rate = sum(len(clips[i]) for i in mine) / sum(seconds[i] for i in mine)
+        cells.append(f"{shape}: {rate:.1f} frames/s, IoU {np.mean([mean_iou(masks[i], truth[i]) for i in mine]):.3f}")
+    return "; ".join(cells)
 
 
 def main() -> None:
@@ -63,7 +83,8 @@ def main() -> None:
     parser.add_argument("--recordings", type=int, default=2)
     parser.add_argument("--frames", type=int, default=300, help="frames per recording")
     parser.add_argument("--yolo-weights", default="yolo11n-seg.pt")
-    parser.add_argument("--backends", default="selfie:litert,selfie:opencv,background,yolo")
+    parser.add_argument("--backends", default="selfie:litert,selfie:litert:general,selfie:opencv,background,yolo",
+                        help="selfie:RUNTIME: litert or opencv; :general: the general model on wide frames too")
     parser.add_argument("--pose", default="blazepose,yolo", help="pose estimators ('' for none)")
     parser.add_argument("--yolo-pose-weights", default="yolo11n-pose.pt")
     parser.add_argument("--phone-sizes", default="1920x1080,1080x1920,1280x720",
@@ -71,7 +92,8 @@ def main() -> None:
                              "full-size masks fitted after")
     args = parser.parse_args()
     params = load_params(ROOT / "params.yaml", None, [f"synth.splits.train.recordings={args.recordings}",
-                                                      "synth.splits.val.recordings=0", "synth.splits.test.recordings=0"])
+                                                      "synth.splits.val.recordings=0", "synth.splits.test.recordings=0",
+                                                      *shared_models(ROOT)])
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("MCAT_CACHE_DIR", str(Path(tmp) / "cache"))
         data = synth(params.synth, Path(tmp) / "synthetic", workers=os.cpu_count() or 1).out
@@ -79,13 +101,11 @@ def main() -> None:
         clips = [read_frames(data / f"videos/{rid}.mp4", args.frames) for rid in ids]
         truth = [np.load(data / f"masks/{rid}.npz")["masks"][:len(c)] for rid, c in zip(ids, clips)]
         total = sum(len(c) for c in clips)
-        print(f"{total} frames of {params.synth.width}x{params.synth.height}, batch {params.masks.batch_size}")
+        shapes = [shape_of(c) for c in clips]
+        print(f"{total} frames ({', '.join(f'{shapes.count(s)} recordings {s}' for s in sorted(set(shapes)))}), "
+              f"batch {params.masks.batch_size}")
         for backend in args.backends.split(","):
             masks_params = backend_settings(params.masks, backend)
-            if backend.startswith("selfie"):
-                model = ROOT.parent / "shared/models/mediapipe_selfie_segmentation_256x256.tflite"
-                masks_params = masks_params.model_copy(update={"selfie": masks_params.selfie.model_copy(
-                    update={"model": str(model)})})
             note = ""
             if backend == "yolo":
                 try:
@@ -97,9 +117,11 @@ def main() -> None:
                         update={"weights": "yolo11n-seg.yaml", "confidence": 0.0, "max_persons": 300})}))
             else:
                 segmenter = make_segmenter(masks_params)
-            masks, seconds = run(segmenter, clips, params.masks.batch_size)
+            masks, times = run(segmenter, clips, params.masks.batch_size)
+            seconds = sum(times)
             iou = np.mean([mean_iou(m, t) for m, t in zip(masks, truth)])
-            print(f"{backend:<14}{total / seconds:8.1f} frames/s   mean IoU vs exact masks {iou:.3f}{note}")
+            print(f"{backend:<14}{total / seconds:8.1f} frames/s   mean IoU vs exact masks {iou:.3f}{note}   "
+                  f"({by_shape(clips, masks, truth, times)})")
             if backend == "selfie:litert" and args.phone_sizes:
                 fitted_vs_full(segmenter, clips, args.phone_sizes.split(","), params, min(64, args.frames))
             if backend == "yolo":
@@ -145,8 +167,7 @@ def fitted_vs_full(segmenter, clips: list[np.ndarray], sizes: list[str], params,
 def pose_frames(params, backend: str, weights: str, clips: list[np.ndarray], truth: list[np.ndarray],
                 exact: list[np.ndarray]) -> None:
     """One pose estimator on every frame, cropped around the exact mask: frames/s, PCK and error vs exact joints."""
-    pose = params.pose.model_copy(update={"backend": backend, "blazepose": params.pose.blazepose.model_copy(update={
-        "model": str(ROOT.parent / "shared/models/mediapipe_pose_landmark_lite_with_segmentation.tflite")})})
+    pose = params.pose.model_copy(update={"backend": backend})
     note = ""
     try:
         estimator = make_estimator(pose.model_copy(update={"yolo": pose.yolo.model_copy(update={"weights": weights})}))

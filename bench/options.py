@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 from typing import Callable
 
 from mcat.errors import McatError
@@ -47,6 +48,15 @@ def cell(values: list[float], signed: bool = False) -> str:
 
     mean, ci = mean_ci95(values)
     return f"{100 * mean:{'+' if signed else ''}.1f} ± {100 * ci:.1f}"
+
+
+def shared_models(root: Path) -> list[str]:
+    """``-S`` overrides that give params.yaml's MediaPipe models (both selfie models, BlazePose) by absolute path in
+    ``root``/../shared/models, so that a bench runs from any folder."""
+    models = root.parent / "shared" / "models"
+    return [f"masks.selfie.model={models / 'mediapipe_selfie_segmentation_256x256.tflite'}",
+            f"masks.selfie.landscape_model={models / 'mediapipe_selfie_segmentation_landscape_144x256.tflite'}",
+            f"pose.blazepose.model={models / 'mediapipe_pose_landmark_lite_with_segmentation.tflite'}"]
 
 
 def run(main: Callable[[], None]) -> None:

@@ -35,7 +35,7 @@ from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file, tempo_averaged
 from mcat.predict.stage import framing_of, pose_estimator, predict_video
 from mcat.predict.timeline import frame_labels, frames_of, segment_scores
-from options import float_sets, ints, run
+from options import float_sets, ints, run, shared_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,10 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.model.is_file() or not (args.data / "manifest.csv").is_file():
         raise SystemExit(f"{args.model} or {args.data}/manifest.csv is missing: run `make demo` first")
-    shared = ROOT.parent / "shared/models"
-    params = load_params(ROOT / "params.yaml", None, [
-        f"masks.selfie.model={shared / 'mediapipe_selfie_segmentation_256x256.tflite'}",
-        f"pose.blazepose.model={shared / 'mediapipe_pose_landmark_lite_with_segmentation.tflite'}"])
+    params = load_params(ROOT / "params.yaml", None, shared_models(ROOT))
     device = resolve_device("cpu")
     model = load_model_file(args.model, device)
     estimator = pose_estimator(model, params.predict, params.pose)

@@ -23,6 +23,13 @@ from mcat.train.loop import fit
 ROOT = Path(__file__).resolve().parents[1]
 
 
+MODELS = ROOT.parent / "shared" / "models"  # CI always has ../shared beside the clone
+# -S settings of both selfie models by absolute path, for commands run outside the repository
+LANDSCAPE = MODELS / "mediapipe_selfie_segmentation_landscape_144x256.tflite"
+SELFIE_MODELS = ("-S", f"masks.selfie.model={MODELS / 'mediapipe_selfie_segmentation_256x256.tflite'}",
+                 "-S", f"masks.selfie.landscape_model={LANDSCAPE}")
+
+
 def tiny_params(*overrides: str) -> Params:
     return load_params(ROOT / "params.yaml", "tiny", list(overrides))
 

@@ -63,10 +63,13 @@ def cluster_problems(params: Params) -> list[str]:
     if not params.ingest.source.startswith("s3://"):
         problems.append(f"ingest.source={params.ingest.source} is a local path the pods cannot read: put the dataset "
                         "in S3 and set ingest.source=s3://bucket/prefix")
-    weights = {"selfie": params.masks.selfie.model, "yolo": params.masks.yolo.weights}.get(params.masks.backend)
-    if weights and "/" in weights and not weights.startswith("/"):
-        problems.append(f"masks.{params.masks.backend} points at {weights}, a relative path on this machine: bake the "
-                        "file into the image (e.g. /opt/mcat/weights/) and give its absolute path")
+    selfie = params.masks.selfie
+    weights = {"selfie": {"selfie.model": selfie.model, "selfie.landscape_model": selfie.landscape_model},
+               "yolo": {"yolo.weights": params.masks.yolo.weights}}.get(params.masks.backend, {})
+    for key, path in weights.items():
+        if path and "/" in path and not path.startswith("/"):
+            problems.append(f"masks.{key} points at {path}, a relative path on this machine: bake the file into the "
+                            "image (e.g. /opt/mcat/weights/) and give its absolute path")
     return problems
 
 

@@ -31,12 +31,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, SELFIE_MODELS
 from mcat.atomic import exclusive
 from mcat.cli import main
 from mcat.data.arrays import array_problem
 
-SELFIE = ROOT.parent / "shared" / "models" / "mediapipe_selfie_segmentation_256x256.tflite"
 DEAD_SERVER = "http://127.0.0.1:9"  # the discard port: nothing answers
 REC = "train_000"  # a recording of the tiny dataset
 STORE, MASKS, WINDOWS = "data/ingested", "data/masks", "data/windows"
@@ -346,7 +345,7 @@ def test_fault(fault: Fault, workspace, tmp_path, monkeypatch, capsys):
     fault.breaks(ws)
     before = snapshot(ws)
     preset = [] if "--preset" in fault.argv else ["--preset", "tiny"]
-    argv = [fault.argv[0], *preset, "-S", f"masks.selfie.model={SELFIE}", *fault.argv[1:]]
+    argv = [fault.argv[0], *preset, *SELFIE_MODELS, *fault.argv[1:]]
     try:
         status = main(argv)
     except BaseException as exc:  # noqa: BLE001 - what a shell would print as a traceback

@@ -17,9 +17,9 @@ from mcat.masks.quality import mean_iou
 
 from mcat.synth.stage import synth
 
-from conftest import ROOT, tiny_params
+from conftest import LANDSCAPE, MODELS, tiny_params
 
-SELFIE = ROOT.parent / "shared" / "models" / "mediapipe_selfie_segmentation_256x256.tflite"
+SELFIE = MODELS / "mediapipe_selfie_segmentation_256x256.tflite"
 # CI always has ../shared beside the clone: there a missing model is a failure, not a skip.
 needs_models = pytest.mark.skipif(not SELFIE.is_file() and not os.environ.get("CI"),
                                   reason="../shared/models is not beside the repo")
@@ -45,6 +45,28 @@ def test_selfie_sees_the_rendered_person_as_a_person(tmp_path, seed, runtime):
     assert masks.shape == truth.shape and masks.dtype == np.uint8 and set(np.unique(masks)) <= {0, 1}
     assert masks.reshape(len(masks), -1).any(axis=1).all()
     assert mean_iou(masks, truth) > 0.6
+
+
+@needs_models
+@pytest.mark.parametrize("runtime", ["litert", "opencv"])
+def test_selfie_segments_wide_frames_with_the_landscape_model(tmp_path, runtime):
+    """Frames wider than tall go to the landscape model (144×256), portrait ones to the general model (256×256);
+    on landscape renders the landscape model's masks match the renderer's as well as the general model's."""
+    params = tiny_params("synth.width=192", "synth.height=144", "synth.splits.val.recordings=0",
+                         "synth.splits.test.recordings=0", "synth.splits.train.recordings=1")
+    frames, truth = rendered(synth(params.synth, tmp_path / "data").out, n=120)
+    frames, truth = frames[::3], truth[::3]
+    general = SelfieSegmenter(SelfieParams(model=str(SELFIE), threshold=0.5, runtime=runtime))
+    both = SelfieSegmenter(SelfieParams(model=str(SELFIE), landscape_model=str(LANDSCAPE), threshold=0.5,
+                                        runtime=runtime))
+    assert both.run(frames).shape == (len(frames), 144, 256) and general.run(frames).shape == (len(frames), 256, 256)
+    portrait = np.pad(frames, ((0, 0), (120, 120), (0, 0), (0, 0)))  # the same person upright in a 192x384 frame
+    np.testing.assert_array_equal(both.run(portrait), general.run(portrait))
+    wide, square = mean_iou(both.segment(frames), truth), mean_iou(general.segment(frames), truth)
+    assert wide > 0.6 and wide > square - 0.03, (wide, square)
+    with pytest.raises(McatError, match="set masks.selfie.landscape_model"):
+        SelfieSegmenter(SelfieParams(model=str(SELFIE), landscape_model=str(tmp_path / "none.tflite"), threshold=0.5,
+                                     runtime=runtime))
 
 
 @pytest.mark.parametrize("runtime", ["litert", "opencv"])

@@ -49,6 +49,14 @@ def test_compile_writes_ir_that_kfp_loads_back(tmp_path, capsys):
     assert '"preset"' not in ir["root"]["inputDefinitions"]["parameters"]["params"]["defaultValue"]
 
 
+def test_cluster_problems_name_each_selfie_model_on_a_relative_path():
+    from mcat_kubeflow.run import cluster_problems
+
+    problems = cluster_problems(tiny_params("masks.backend=selfie", "ingest.source=s3://bucket/data",
+                                            "masks.selfie.model=/opt/mcat/weights/selfie.tflite"))
+    assert len(problems) == 1 and problems[0].startswith("masks.selfie.landscape_model points at ../shared/models/")
+
+
 def test_submit_to_an_unreachable_host_says_so(tmp_path, capsys):
     package = tmp_path / "pipeline.yaml"
     assert main(["pipeline", "compile", "--preset", "tiny", "--package", str(package)]) == 0

@@ -20,9 +20,7 @@ from mcat.predict.stage import classify, predict
 from mcat.predict.timeline import frame_labels, frames_of, merge_short, runs, segment_scores
 from mcat.windows.stage import make_windows
 
-from conftest import ROOT, leftovers, tiny_params
-
-SELFIE = f"masks.selfie.model={ROOT.parent / 'shared/models/mediapipe_selfie_segmentation_256x256.tflite'}"
+from conftest import ROOT, SELFIE_MODELS, leftovers, tiny_params
 
 
 def test_the_timeline_recovers_the_segments_of_a_learned_recording(tiny_store, tiny_trained):
@@ -79,7 +77,7 @@ def test_cli_predicts_a_folder_of_videos_with_reports(tiny_dataset, tiny_trained
     out = tmp_path / "predictions"
     code = main(["predict", str(videos), "--model", str(tiny_trained[2] / "model.pt"), "--out", str(out), "--annotate",
                  "--labels", str(tiny_dataset / "labels"), "--preset", "tiny", "-S", "predict.mask_backend=selfie",
-                 "-S", SELFIE])
+                 *SELFIE_MODELS])
     assert code == 0
     said = capsys.readouterr().out
     assert said.count("x real time") == 2 and said.count("frame accuracy") == 2

@@ -30,12 +30,15 @@ def fitted(masks: np.ndarray, framing: Framing | None) -> np.ndarray:
 
 
 def backend_settings(params: MasksParams, choice: str) -> MasksParams:
-    """``params`` with ``backend`` = ``choice``; ``selfie:litert`` / ``selfie:opencv`` also pick the selfie runtime
-    (the benches put the runtimes side by side)."""
-    backend, _, runtime = choice.partition(":")
+    """``params`` with ``backend`` = ``choice``; ``selfie:litert`` / ``selfie:opencv`` also pick the selfie runtime,
+    and ``selfie:RUNTIME:general`` runs the general model on every frame, wide ones too (the benches put them side
+    by side)."""
+    backend, _, options = choice.partition(":")
+    runtime, _, general = options.partition(":")
     params = params.model_copy(update={"backend": backend})
     if runtime:
-        params = params.model_copy(update={"selfie": params.selfie.model_copy(update={"runtime": runtime})})
+        update = {"runtime": runtime, **({"landscape_model": ""} if general == "general" else {})}
+        params = params.model_copy(update={"selfie": params.selfie.model_copy(update=update)})
     return params
 
 
