@@ -1,14 +1,18 @@
 """``mcat predict`` on the demo's fast (test) videos with each CPU mask backend, in one run.
 
     python bench/predict_bench.py [--model models/model.pt] [--data data/synthetic] [--videos 4]
-                                  [--backends selfie:litert,selfie:opencv,background,exact] [--pose-every 1,2]
+                                  [--backends selfie:litert,selfie:litert:general,selfie:opencv,background,exact]
+                                  [--pose-every 1,2]
                                   [--tempo-averaging "1;1,0.5"]
 
 Needs `make demo` first (its model and synthetic dataset). Prints, per backend (``selfie:RUNTIME`` picks
-``masks.selfie.runtime``), the real-time factor (seconds of video per second of wall time: decoding, masks,
-windows and model), the masks' IoU against the renderer's exact masks (both at the model's resolution), and how well the merged timeline
-recovers the true exercise segments (frame accuracy, segment accuracy, segment recall and precision at
-IoU ≥ 0.5). ``exact`` feeds the renderer's own masks (what the demo model was trained on):
+``masks.selfie.runtime``; ``selfie:RUNTIME:general`` the general model on wide frames too), the real-time factor
+(seconds of video per second of wall time: decoding, masks, windows and model), the masks' IoU against the
+renderer's exact masks (both at the model's resolution), how well the merged timeline recovers the true
+exercise segments (frame accuracy, segment accuracy, segment recall and precision at IoU ≥ 0.5), and the
+clip-level answer a user gets for a clip of one exercise: every true exercise set cut out as a clip (its windows),
+named by ``mcat predict``'s main exercise (mean probability, non_activity excluded) and, beside it, by a
+majority of the windows' top classes. ``exact`` feeds the renderer's own masks (what the demo model was trained on):
 the reference that separates mask errors from model errors. Pass ``--model`` a model trained on a
 backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch. A model
 that reads keypoints gets them from ``predict.pose_backend`` (BlazePose) on the fly, inside the timed part, on
@@ -34,7 +38,7 @@ from mcat.masks.backends import backend_settings, fitted, make_segmenter
 from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file, tempo_averaged
 from mcat.predict.stage import framing_of, pose_estimator, predict_video
-from mcat.predict.timeline import frame_labels, frames_of, segment_scores
+from mcat.predict.timeline import frame_labels, frames_of, main_exercise, runs, segment_scores
 from options import float_sets, ints, run, shared_models
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +74,24 @@ class ExactMasks:
         return fitted(self.masks[self.next - len(frames):self.next], framing)
 
 
+def set_votes(starts: np.ndarray, probs: np.ndarray, truth: np.ndarray, T: int, names: list[str],
+              ) -> list[tuple[bool, bool]]:
+    """Each true exercise set of a recording cut out as a clip of its own (the windows wholly inside it): is the
+    clip's exercise right by :func:`~mcat.predict.timeline.main_exercise` (mean probability, non_activity
+    excluded), and by a majority of the windows' top exercise classes (the alternative)?"""
+    votes = []
+    for seg in runs(truth):
+        inside = (starts >= seg.start) & (starts + T <= seg.end)
+        if seg.label == 0 or not inside.any():
+            continue
+        mean = main_exercise(probs[inside], names).label
+        best = probs[inside].argmax(axis=1)
+        exercises = best[best != 0]
+        majority = np.bincount(exercises).argmax() if len(exercises) else mean
+        votes.append((mean == seg.label, majority == seg.label))
+    return votes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models/model.pt")
@@ -103,7 +125,7 @@ def main() -> None:
         if backend != "exact":
             segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend)))
         seconds = duration = 0.0
-        scores, ious = [], []
+        scores, ious, votes = [], [], []
         with tempfile.TemporaryDirectory() as out:
             for r in recordings:
                 if backend == "exact":
@@ -120,6 +142,7 @@ def main() -> None:
                 predicted = frame_labels(result.starts, result.probs.argmax(axis=1), result.frames, T, stride)
                 merged = frames_of(result.segments)
                 scores.append((segment_scores(truth, predicted[:len(truth)]), segment_scores(truth, merged[:len(truth)])))
+                votes += set_votes(result.starts, result.probs, truth, T, model.class_names)
         raw = {k: np.mean([s[0][k] for s in scores]) for k in scores[0][0]}
         timeline = {k: np.mean([s[1][k] for s in scores]) for k in scores[0][1]}
         name = backend if estimator is None else f"{backend}, keypoints every {every}"
@@ -129,7 +152,10 @@ def main() -> None:
               f"windows: frame acc {raw['frame_accuracy']:.3f}   merged timeline: frame acc "
               f"{timeline['frame_accuracy']:.3f}, segment acc {timeline['segment_accuracy']:.3f}, recall "
               f"{timeline['segment_recall']:.3f}, precision {timeline['segment_precision']:.3f} "
-              f"({timeline['true_segments']:.0f} true, {timeline['predicted_segments']:.0f} predicted segments per video)")
+              f"({timeline['true_segments']:.0f} true, {timeline['predicted_segments']:.0f} predicted segments per "
+              f"video)   "
+              f"sets as clips: exercise right {np.mean([v[0] for v in votes]):.3f} (majority of windows "
+              f"{np.mean([v[1] for v in votes]):.3f}; {len(votes)} sets)")
 
 
 if __name__ == "__main__":

@@ -179,8 +179,10 @@ def _predict(params: Params, args: argparse.Namespace) -> None:
         scored = "" if result.scores is None else (
             f", frame accuracy {result.scores['frame_accuracy']:.3f}, segment recall "
             f"{result.scores['segment_recall']:.3f}")
-        print(f"{result.video}: {len(result.starts)} windows, {len(result.segments)} segments{scored}, "
-              f"{duration / result.seconds:.2f}x real time -> {result.out}")
+        main = result.exercise
+        print(f"{result.video}: mostly {main.name} (top class of {main.window_share:.0%} of "
+              f"{len(result.starts)} windows, {main.active_share:.0%} exercising), {len(result.segments)} segments"
+              f"{scored}, {duration / result.seconds:.2f}x real time -> {result.out}")
 
 
 def _export(params: Params, args: argparse.Namespace) -> None:

@@ -80,7 +80,7 @@ def test_cli_predicts_a_folder_of_videos_with_reports(tiny_dataset, tiny_trained
                  *SELFIE_MODELS])
     assert code == 0
     said = capsys.readouterr().out
-    assert said.count("x real time") == 2 and said.count("frame accuracy") == 2
+    assert said.count("x real time") == 2 and said.count("frame accuracy") == 2 and said.count(": mostly ") == 2
     for rid in ("test_000", "val_000"):
         folder = out / rid
         n = len(read_label_csv(tiny_dataset / f"labels/{rid}.csv", 4, rid))
@@ -90,6 +90,10 @@ def test_cli_predicts_a_folder_of_videos_with_reports(tiny_dataset, tiny_trained
         assert all(abs(sum(w["probabilities"].values()) - 1) < 1e-3 for w in windows)
         assert [w["class"] for w in windows] == [r["class"] for r in rows]
         timeline = json.loads((folder / "segments.json").read_text())
+        probs = np.array([list(w["probabilities"].values()) for w in windows])
+        exercise = timeline["exercise"]
+        assert exercise["class"] != "non_activity" and exercise["class"] in windows[0]["probabilities"]
+        assert exercise["mean_probability"] == pytest.approx(probs.mean(axis=0)[1:].max(), abs=1e-3)
         segments = timeline["segments"]
         assert segments[0]["start_s"] == 0 and segments[-1]["end_s"] == pytest.approx(n / 30, abs=1e-3)
         assert all(a["end_s"] == b["start_s"] and a["class"] != b["class"] for a, b in zip(segments, segments[1:]))

@@ -1,9 +1,9 @@
-"""Per-window classes to a per-frame timeline, merged segments, and segment-level scores."""
+"""Per-window classes to a per-frame timeline, merged segments, segment-level scores, and a video's one exercise."""
 
 import numpy as np
 import pytest
 
-from mcat.predict.timeline import Segment, frame_labels, merge_short, runs, segment_scores
+from mcat.predict.timeline import Segment, frame_labels, main_exercise, merge_short, runs, segment_scores
 
 
 def test_each_window_speaks_for_the_frames_around_its_centre():
@@ -42,3 +42,20 @@ def test_segment_scores_count_recovered_segments():
 def test_segment_scores_need_equal_lengths():
     with pytest.raises(ValueError, match="3 true labels vs 2 predicted frames"):
         segment_scores(np.zeros(3, np.int64), np.zeros(2, np.int64))
+
+
+NAMES = ["non_activity", "squats", "lunges", "pushups"]
+
+
+def test_the_main_exercise_is_never_non_activity_and_weighs_every_window_by_its_probabilities():
+    probs = np.array([[0.9, 0.05, 0.03, 0.02],  # a rest: non_activity, whatever its share, never wins
+                      [0.8, 0.1, 0.05, 0.05],
+                      [0.7, 0.2, 0.05, 0.05],
+                      [0.1, 0.45, 0.0, 0.45],
+                      [0.1, 0.0, 0.46, 0.44],   # lunges top this window only just; pushups second everywhere
+                      [0.1, 0.0, 0.46, 0.44]], np.float32)
+    main = main_exercise(probs, NAMES)
+    assert (main.label, main.name) == (3, "pushups")  # top of no window, but the highest mean probability
+    assert main.mean_probability == pytest.approx(probs[:, 3].mean())
+    assert main.window_share == 0 and main.active_share == pytest.approx(0.5)
+    assert main_exercise(probs[3:4], NAMES).label == 1  # a tie goes to the lower class id, as argmax does

@@ -1,6 +1,7 @@
 """Training on the tiny preset: it learns, it resumes exactly, it refuses what it cannot do."""
 
 import platform
+import shutil
 import subprocess
 import sys
 
@@ -45,6 +46,19 @@ def test_rerun_with_the_same_recipe_does_nothing(tiny_trained, tiny_windows):
     params, result, out = tiny_trained
     again = fit(params.train, *tiny_windows, out)
     assert again.epochs_run == 0 and again.best_val_macro_f1 == result.best_val_macro_f1
+
+
+def test_a_finished_run_asked_again_writes_its_outputs_again(tiny_trained, tiny_windows, tmp_path):
+    """`dvc repro` deletes a stage's outputs before it runs it again after a code change that leaves the recipe
+    as it was: the finished checkpoint then gives the same model.pt and history.csv back, no epoch trained."""
+    params, result, out = tiny_trained
+    again = tmp_path / "models"
+    shutil.copytree(out / "checkpoints", again / "checkpoints")
+    rerun = fit(params.train, *tiny_windows, again)
+    assert rerun.epochs_run == 0 and (again / "history.csv").read_text() == (out / "history.csv").read_text()
+    expected = torch.load(out / "model.pt", weights_only=True)["state_dict"]
+    got = torch.load(again / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(expected[name], got[name]) for name in expected)
 
 
 def test_resume_after_a_crash_gives_the_same_weights(tmp_path, tiny_windows, tiny_trained):

@@ -13,7 +13,7 @@ from mcat.data.windowing import window_centres
 from mcat.data.video import probe, read_frames
 from mcat.evaluate.plots import pyplot
 from mcat.modelfile import ModelFile
-from mcat.predict.timeline import Segment
+from mcat.predict.timeline import MainExercise, Segment
 
 
 def _timeline(segments: list[Segment], names: list[str], fps: float) -> list[dict]:
@@ -23,8 +23,10 @@ def _timeline(segments: list[Segment], names: list[str], fps: float) -> list[dic
 
 
 def write_reports(folder: Path, model: ModelFile, starts: np.ndarray, probs: np.ndarray, segments: list[Segment],
-                  fps: float, per_frame: np.ndarray, truth: tuple[list[Segment], dict] | None = None) -> None:
-    """windows.csv, windows.json and segments.json; ``truth``: the true segments and the scores against them."""
+                  exercise: MainExercise, fps: float, per_frame: np.ndarray,
+                  truth: tuple[list[Segment], dict] | None = None) -> None:
+    """windows.csv, windows.json and segments.json (the main ``exercise`` first); ``truth``: the true segments and
+    the scores against them."""
     names, T = model.class_names, model.preprocessing.T
     best = probs.argmax(axis=1)
     rows = [(i, int(s), int(s) + T, round(s / fps, 3), round((s + T) / fps, 3), names[c], round(float(p[c]), 4))
@@ -39,7 +41,9 @@ def write_reports(folder: Path, model: ModelFile, starts: np.ndarray, probs: np.
     for seg, row in zip(segments, timeline):
         inside = (centres >= seg.start) & (centres < seg.end)
         row["mean_probability"] = round(float(probs[inside, seg.label].mean()), 4) if inside.any() else None
-    report = {"fps": fps, "frames": int(len(per_frame)), "segments": timeline}
+    main = {"class": exercise.name, "mean_probability": round(exercise.mean_probability, 4),
+            "window_share": round(exercise.window_share, 4), "active_share": round(exercise.active_share, 4)}
+    report = {"exercise": main, "fps": fps, "frames": int(len(per_frame)), "segments": timeline}
     if truth is not None:
         report.update(truth=_timeline(truth[0], names, fps), scores=truth[1])
     (folder / "segments.json").write_text(json.dumps(report, indent=1) + "\n")

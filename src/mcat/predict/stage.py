@@ -6,7 +6,8 @@ Per video, under ``<out>/<video stem>/``::
 
     windows.csv      window, start_frame, end_frame, start_s, end_s, class, probability
     windows.json     the same with every class's probability
-    segments.json    the merged timeline: class, start_s, end_s, frames, mean probability
+    segments.json    the video's main exercise (:func:`~mcat.predict.timeline.main_exercise`) and the merged
+                     timeline: class, start_s, end_s, frames, mean probability
     timeline.png     the segments as coloured bars over time, with a legend (and the truth above them, with --labels)
     annotated.mp4    (with --annotate) the video with the current exercise written on it, on the model's clock
 
@@ -45,7 +46,8 @@ from mcat.model_names import reads_pose
 from mcat.modelfile import ModelFile
 from mcat.pose.stage import CroppedPose, make_estimator
 from mcat.predict.report import annotate_video, timeline_png, write_reports
-from mcat.predict.timeline import Segment, frame_labels, frames_of, merge_short, runs, segment_scores
+from mcat.predict.timeline import (MainExercise, Segment, frame_labels, frames_of, main_exercise, merge_short, runs,
+                                   segment_scores)
 from mcat.registry.load import load_model
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
@@ -60,6 +62,7 @@ class Prediction:
     starts: np.ndarray  # [W] window start frames
     probs: np.ndarray  # [W, C]
     segments: list[Segment]
+    exercise: MainExercise  # the video's one exercise, as an answer for a clip of one exercise
     seconds: float  # wall time of decoding, masks and model
     scores: dict[str, float] | None = None  # against the true labels, when given
 
@@ -214,13 +217,15 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
     segments = merge_short(runs(per_frame), int(round(params.min_segment_seconds * fps)))
     true_segments = None if truth is None else runs(truth)
     scores = None if truth is None else segment_scores(truth, frames_of(segments))
+    exercise = main_exercise(probs, model.class_names)
     with atomic_dir(out) as tmp:
-        write_reports(tmp, model, starts, probs, segments, fps, per_frame,
+        write_reports(tmp, model, starts, probs, segments, exercise, fps, per_frame,
                       None if truth is None else (true_segments, scores))
-        timeline_png(tmp / "timeline.png", segments, model.class_names, fps, video.name, true_segments)
+        timeline_png(tmp / "timeline.png", segments, model.class_names, fps,
+                     f"{video.name}: mostly {exercise.name}", true_segments)
         if annotate:
             annotate_video(video, tmp / "annotated.mp4", per_frame, model.class_names, fps, framing.step(source_fps))
-    return Prediction(video, out, fps, len(frames), starts, probs, segments, seconds, scores)
+    return Prediction(video, out, fps, len(frames), starts, probs, segments, exercise, seconds, scores)
 
 
 def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path, *, masks: MasksParams,

@@ -1,4 +1,4 @@
-"""From per-window predictions to a per-frame timeline and merged exercise segments."""
+"""From per-window predictions to a per-frame timeline, merged exercise segments, and the video's one exercise."""
 
 from __future__ import annotations
 
@@ -59,6 +59,27 @@ def merge_short(segments: list[Segment], min_frames: int) -> list[Segment]:
         del segments[max(i, j)]
         segments = _join(segments)
     return segments
+
+
+@dataclass(frozen=True)
+class MainExercise:
+    label: int  # class id, never 0 (non_activity)
+    name: str
+    mean_probability: float  # its mean probability over all windows
+    window_share: float  # share of the windows whose best class it is
+    active_share: float  # share of the windows whose best class is an exercise (not non_activity)
+
+
+def main_exercise(probs: np.ndarray, names: list[str]) -> MainExercise:
+    """The one exercise of a video, as a clip-level answer for a clip of one person doing one exercise: the
+    class other than non_activity (id 0) with the highest mean probability over its windows (float32 [W, C];
+    ``names``: the C class names), so that rests, talking and title cards (non_activity) never win, and every
+    window votes with its whole distribution rather than its top class."""
+    mean = probs.mean(axis=0)
+    label = int(mean[1:].argmax()) + 1
+    best = probs.argmax(axis=1)
+    return MainExercise(label, names[label], float(mean[label]), float(np.mean(best == label)),
+                        float(np.mean(best != 0)))
 
 
 def frames_of(segments: list[Segment]) -> np.ndarray:

@@ -171,6 +171,11 @@ def check_world(tp: TrainParams, world: World, train_windows: int) -> None:
         raise McatError(f"{world.size} processes for {train_windows} training windows: use at most {train_windows}")
 
 
+def _write_history(path: Path, history: list[dict[str, float]]) -> None:
+    """``history.csv``: one row per epoch of ``history`` (what ``dvc plots`` draws)."""
+    write_csv(path, list(history[0]), ([h[k] for k in history[0]] for h in history))
+
+
 def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, pose: Path | None = None,
         tracker: Tracker | None = None, on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
         world: World = World()) -> TrainResult:
@@ -237,7 +242,7 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
         if not world.main:
             continue
         history.append({"epoch": epoch, **metrics})
-        write_csv(out / "history.csv", list(history[0]), ([h[k] for k in history[0]] for h in history))
+        _write_history(out / "history.csv", history)
         tracker.log_metrics(metrics, step=epoch)
         if metrics["val_macro_f1"] > best_f1:
             best_f1, best_epoch = metrics["val_macro_f1"], epoch
@@ -257,6 +262,8 @@ def fit(tp: TrainParams, windows: Path, store: Path, masks: Path, out: Path, *, 
                            sum(p.numel() for p in model.parameters()))
     if resumed_from < tp.epochs:  # the chosen model's figures on the run page, apart from the per-epoch curve
         tracker.log_metrics({"best_epoch": best_epoch, "best_val_macro_f1": best_f1}, step=best_epoch)
+    else:  # a finished run asked again (`dvc repro` after a code change deletes its outputs first): write them again
+        _write_history(out / "history.csv", history)
     framing = train_set.framing()
     preprocessing = Preprocessing(framing.resolution, train_set.T, train_set.stride, label_frame(train_set.T),
                                   train_set.mask_store.backend(), framing.fps, framing.fit, train_set.crop,
