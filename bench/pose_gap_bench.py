@@ -4,6 +4,7 @@ time.
     python bench/pose_gap_bench.py LABEL=MODEL[,MODEL...] [LABEL=MODEL[,MODEL...]] --estimated DIR
                                    [--provided data/pose] [--windows data/windows] [--store data/ingested]
                                    [--masks data/masks] [--work DIR] [--device cpu|cuda|auto]
+                                   [--write-convention DIR]
 
 Each ``LABEL=`` group is one training configuration, one model file per seed (e.g. ``none=a.pt,b.pt,c.pt
 noise=d.pt,e.pt,f.pt``). ``--provided`` holds the keypoints the models were trained on (the renderer's exact
@@ -19,7 +20,11 @@ pose.backend=blazepose --out DIR``), as ``mcat predict`` would. Every model is s
 First prints, per split, how the estimator's keypoints differ from the provided ones (frames with nobody found;
 quantiles of a joint's displacement where both see it, in frame units), and the same for the provided keypoints
 with ``train.augment.pose_noise``'s errors (:func:`mcat.train.augment.pose_errors`, every clip of T frames) — the
-calibration of that augmentation. Then prints test macro-F1 and accuracy per set, mean ± 95% t-interval over each
+calibration of that augmentation — and the estimator's keypoint convention: per joint, the median distance from
+the provided joint along the body's axis (hips to shoulders, toward the head; in units of the body's size), which a
+renderer's skeleton and a pose model's annotators may place differently (shoulder joint or shoulder top).
+``--write-convention DIR`` writes the provided keypoints moved by the train split's offsets to DIR, to train on
+(``mcat train --pose DIR``) and score as another group. Then prints test macro-F1 and accuracy per set, mean ± 95% t-interval over each
 group's models, each set's paired drop from ``provided``, and, where the groups have as many models, each later
 group's paired difference from the first (seed by seed, in the order given). Raw scores go to ``WORK/scores.json``.
 """
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +44,7 @@ from mcat.config import load_params
 from mcat.data.store import Store
 from mcat.errors import McatError
 from mcat.evaluate.stage import evaluate
+from mcat.pose.joints import JOINTS
 from mcat.train.augment import pose_errors
 from options import cell, run
 
@@ -88,14 +95,57 @@ def error_profile(provided: np.ndarray, other: np.ndarray, min_visibility: float
             + " / ".join(f"{v:.3f}" for v in np.quantile(moved, QUANTILES)))
 
 
-def print_calibration(provided: Path, estimated: Path, store: Path, T: int, min_visibility: float) -> None:
-    """Per split: the estimator's errors and ``pose_errors``' (seed 0) against the provided keypoints."""
+def body_axis(pose: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame of keypoints [N, K, 3]: the body's size (the larger side of its seen joints' box) float [N], its
+    axis (mid-hip to mid-shoulder, unit) float [N, 2], and whether both are defined (both shoulders and hips seen,
+    a body over 5 % of the frame) bool [N]."""
+    seen = pose[..., 2] > 0
+    xy = np.where(seen[..., None], pose[..., :2], np.nan)
+    with warnings.catch_warnings():  # a frame with nobody seen has no box: size 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        size = np.nan_to_num(np.nanmax(np.nanmax(xy, axis=1) - np.nanmin(xy, axis=1), axis=-1))
+    axis = pose[:, 1:3, :2].mean(axis=1) - pose[:, 7:9, :2].mean(axis=1)  # shoulders - hips (mcat.pose.joints)
+    length = np.linalg.norm(axis, axis=-1)
+    defined = seen[:, [1, 2, 7, 8]].all(axis=1) & (size > 0.05) & (length > 0.02)
+    return size, axis / np.maximum(length, 1e-6)[:, None], defined
+
+
+def axis_offsets(provided: np.ndarray, other: np.ndarray, min_visibility: float) -> np.ndarray:
+    """Per joint float [K]: the median of how far ``other``'s keypoints [N, K, 3] sit from the provided ones along
+    the body's axis, toward the head, in units of the body's size (:func:`body_axis` of the provided ones): a
+    pose model's keypoint convention, where the joints both see."""
+    size, axis, defined = body_axis(provided)
+    both = (provided[..., 2] > 0) & (other[..., 2] >= min_visibility) & defined[:, None]
+    along = (((other[..., :2] - provided[..., :2]) / np.where(size > 0, size, 1)[:, None, None])
+             * axis[:, None, :]).sum(axis=-1)
+    return np.array([np.median(along[both[:, j], j]) if both[:, j].any() else 0.0 for j in range(provided.shape[1])])
+
+
+def in_convention(pose: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Keypoints [N, K, 3] with every seen joint moved along the body's axis by ``offsets`` [K] (body sizes);
+    frames whose axis is undefined stay as they are."""
+    size, axis, defined = body_axis(pose)
+    moved = pose.copy()
+    move = offsets[None, :, None] * size[:, None, None] * axis[:, None, :]
+    seen = (pose[..., 2] > 0) & defined[:, None]
+    moved[..., :2] = np.where(seen[..., None], pose[..., :2] + move, pose[..., :2])
+    return moved.astype(np.float32)
+
+
+def splits_of(store: Path, estimated: Path) -> dict[str, list[str]]:
+    """The recordings of each split that the estimator has keypoints of."""
     splits: dict[str, list[str]] = {}
     for rec in Store(store).recordings:
         if (estimated / f"{rec.recording_id}.npy").is_file():
             splits.setdefault(rec.split, []).append(rec.recording_id)
+    return splits
+
+
+def print_calibration(provided: Path, estimated: Path, store: Path, T: int, min_visibility: float) -> None:
+    """Per split: the estimator's errors and ``pose_errors``' (seed 0) against the provided keypoints, and the
+    estimator's convention (:func:`axis_offsets`)."""
     generator = torch.Generator().manual_seed(0)
-    for split, ids in splits.items():
+    for split, ids in splits_of(store, estimated).items():
         exact = np.concatenate([np.load(provided / f"{i}.npy") for i in ids])
         guessed = np.concatenate([np.load(estimated / f"{i}.npy") for i in ids])
         n = len(exact) // T * T
@@ -103,6 +153,24 @@ def print_calibration(provided: Path, estimated: Path, store: Path, T: int, min_
         noisy = pose_errors(clips, 1.0, generator).reshape(n, *exact.shape[1:]).numpy()
         print(f"{split}: estimated: {error_profile(exact, guessed, min_visibility)}")
         print(f"{split}: pose_noise: {error_profile(exact[:n], noisy, min_visibility)}")
+        offsets = axis_offsets(exact, guessed, min_visibility)
+        print(f"{split}: estimated joints along the body toward the head (median, body sizes): "
+              + ", ".join(f"{name} {v:+.3f}" for name, v in zip(JOINTS, offsets)))
+
+
+def write_convention(provided: Path, estimated: Path, store: Path, out: Path, min_visibility: float) -> None:
+    """``out``: the provided keypoints of every recording moved into the estimator's convention, as measured on the
+    train split (:func:`axis_offsets`, :func:`in_convention`); a pose store to train on (``mcat train --pose``)."""
+    train = splits_of(store, estimated).get("train")
+    if not train:
+        raise McatError(f"{estimated} has no keypoints of the train split: its convention is measured there")
+    offsets = axis_offsets(np.concatenate([np.load(provided / f"{i}.npy") for i in train]),
+                           np.concatenate([np.load(estimated / f"{i}.npy") for i in train]), min_visibility)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(provided, out, ignore=shutil.ignore_patterns("*.npy"))  # the provided store's stamps
+    for path in sorted(provided.glob("*.npy")):
+        np.save(out / path.name, in_convention(np.load(path), offsets))
+    print(f"{out}: the provided keypoints in the estimator's convention (train-split offsets)")
 
 
 def group(text: str) -> tuple[str, list[Path]]:
@@ -114,7 +182,7 @@ def group(text: str) -> tuple[str, list[Path]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("groups", type=group, nargs="+", help="LABEL=MODEL[,MODEL...], one model per seed")
+    parser.add_argument("groups", type=group, nargs="*", help="LABEL=MODEL[,MODEL...], one model per seed")
     parser.add_argument("--estimated", type=Path, required=True, help="keypoints of a pose model (mcat pose --out)")
     parser.add_argument("--provided", type=Path, default=ROOT / "data/pose")
     parser.add_argument("--windows", type=Path, default=ROOT / "data/windows")
@@ -122,12 +190,20 @@ def main() -> None:
     parser.add_argument("--masks", type=Path, default=ROOT / "data/masks")
     parser.add_argument("--work", type=Path, default=ROOT / "reports" / "pose_gap_bench")
     parser.add_argument("--device", default="cpu", help="where the models score (cpu, as the pipeline on a CPU)")
+    parser.add_argument("--write-convention", type=Path, metavar="DIR",
+                        help="also write the provided keypoints moved into the estimator's convention to DIR")
     args = parser.parse_args()
+    if not args.groups and not args.write_convention:
+        parser.error("give at least one LABEL=MODEL[,MODEL...] group to score, or --write-convention DIR")
     if missing := [m for _, models in args.groups for m in models if not m.is_file()]:
         parser.error(f"{missing[0]} is not a model file: give a trained model's model.pt")
     params = load_params(ROOT / "params.yaml", None, [])
     sets = keypoint_sets(args.provided, args.estimated, args.work)
     print_calibration(args.provided, args.estimated, args.store, params.windows.T, params.pose.min_visibility)
+    if args.write_convention:
+        write_convention(args.provided, args.estimated, args.store, args.write_convention, params.pose.min_visibility)
+    if not args.groups:
+        return
     params = params.evaluate.model_copy(update={"splits": ["test"]})
     scores: dict[str, dict[str, list[dict]]] = {}
     for label, models in args.groups:

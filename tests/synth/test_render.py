@@ -3,9 +3,11 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import cross_val_score
 
-from mcat.synth.body import JOINTS, KEY, Proportions, joints, on_the_ground, radii
+from mcat.pose.joints import JOINTS as KEYPOINTS
+from mcat.synth.body import JOINTS, KEY, Proportions, joints, on_the_ground, pose, radii
 from mcat.synth.camera import Shot, View, frame_shape, plan_shots
 from mcat.synth.exercises import EXERCISES, STAND
+from mcat.synth.keypoints import OFFSETS, keypoints
 from mcat.synth.motion import workout
 from mcat.synth.render import Film
 from mcat.synth.stage import plan_recording
@@ -63,6 +65,29 @@ def test_standing_height_is_about_one_body_height():
     grounded = on_the_ground(joints(STAND[None], body), body, np.zeros(1))
     top = grounded[0, JOINTS.index("head"), 1] + body.head_radius
     assert 0.9 < top < 1.1
+
+
+@pytest.mark.parametrize("torso", [0.0, 90.0, -90.0])  # standing, face down (push-up), on the back (sit-up)
+def test_keypoints_sit_where_a_pose_model_puts_them_along_the_body(torso):
+    body = Proportions()
+    skeleton = joints(pose(torso=torso)[None], body)
+    marks = keypoints(skeleton)
+    axis = skeleton[0, JOINTS.index("neck")] - skeleton[0, JOINTS.index("pelvis")]  # the torso's line
+    axis /= np.linalg.norm(axis)
+    for k, name in enumerate(KEYPOINTS):
+        moved = marks[0, k] - skeleton[0, JOINTS.index(name)]
+        np.testing.assert_allclose(moved, OFFSETS[name.split("_")[0]] * axis, atol=1e-12)
+    if torso == 0:  # standing: the shoulders' keypoints are higher than the joints, the head's lower
+        assert marks[0, KEYPOINTS.index("shoulder_l"), 1] > skeleton[0, JOINTS.index("shoulder_l"), 1]
+        assert marks[0, KEYPOINTS.index("head"), 1] < skeleton[0, JOINTS.index("head"), 1]
+
+
+def test_the_film_records_the_keypoints_as_projected():
+    motion, film, _ = quiet_film("squats")
+    span = motion.sets[0]
+    assert film.joints.shape == (len(motion.labels), len(KEYPOINTS), 2)
+    visible = film.pose(np.ones((len(motion.labels), film.height, film.width), np.uint8))
+    assert visible[span.start:span.stop, :, 2].mean() > 0.9  # a quiet, whole-body film sees nearly every keypoint
 
 
 def test_a_camera_at_minus_azimuth_sees_the_mirror_image_of_a_symmetric_pose():

@@ -11,8 +11,9 @@ import numpy as np
 
 from mcat.config import SynthParams
 from mcat.pose.joints import JOINTS as POSE_JOINTS
-from mcat.synth.body import J, KEY, N_MATERIALS, Proportions, body_parts, joints, on_the_ground
+from mcat.synth.body import KEY, N_MATERIALS, Proportions, body_parts, joints, on_the_ground
 from mcat.synth.camera import Shot, View, frame_shape, plan_shots, to_world
+from mcat.synth.keypoints import keypoints
 from mcat.synth.motion import Motion
 from mcat.synth.scene import Distractor, Layer, Lighting, ProgressBar, caption, clothing, logo, occluder, place
 
@@ -45,7 +46,8 @@ class Film:
     """Everything needed to draw one recording's frames: the body's parts as projected in every frame (ends
     in fixed-point pixels [N, P, 4], widths in pixels [N, P], drawing order far to near [N, P]) and their
     part-id values [P][shade], the takes, and the recording-wide look (clothing, overlays, lighting); and the
-    exact joints of :data:`mcat.pose.joints.JOINTS` as projected, in pixels float32 [N, K, 2]."""
+    exact keypoints of :data:`mcat.pose.joints.JOINTS` where a pose model puts them (:mod:`mcat.synth.keypoints`)
+    as projected, in pixels float32 [N, K, 2]."""
 
     orientation: str
     width: int
@@ -75,12 +77,14 @@ class Film:
         world = to_world(local, motion.heading.astype(np.float64), motion.position.astype(np.float64))
         shots = plan_shots(params.camera, [s.start for s in motion.sets], n, rng)
         pixels, depth, scale = np.empty((n, world.shape[1], 2)), np.empty(world.shape[:2]), np.empty(world.shape[:2])
+        marks = np.empty((n, len(POSE_JOINTS), 2))  # the keypoints, where a pose model puts them
         take_of_frame = np.empty(n, np.int32)
         takes = []
         for k, shot in enumerate(shots):
             span = slice(shot.start, shot.stop)
             view = View.aim(shot, world[span], float(motion.heading[shot.start]), w, h, params.fps)
             pixels[span], depth[span], scale[span] = view.project(world[span], np.arange(shot.start, shot.stop))
+            marks[span] = view.project(keypoints(world[span]), np.arange(shot.start, shot.stop))[0]
             take_of_frame[span] = k
             ground = world[span].reshape(-1, 3).mean(axis=0) * [1, 0, 1]
             seam = view.ground_row(ground) - rng.uniform(0.05, 0.25) * h
@@ -100,7 +104,7 @@ class Film:
                     if rng.random() < params.overlays else None)
         return Film(
             orientation=orientation, width=w, height=h, fps=params.fps,
-            joints=pixels[:, [J[name] for name in POSE_JOINTS]].astype(np.float32),
+            joints=marks.astype(np.float32),
             ends=np.concatenate([fixed[:, a], fixed[:, b]], axis=-1), widths=radius * (scale[:, a] + scale[:, b]),
             order=np.argsort(-(depth[:, a] + depth[:, b]), axis=1, kind="stable"),
             values=[[part_id(p.material, shade) for shade in range(len(SHADE_WIDTHS))] for p in parts],

@@ -7,7 +7,8 @@ Output (written under a temporary name, then renamed into place)::
     <out>/videos/<id>.mp4     BGR video, mp4v
     <out>/labels/<id>.csv     frame, label (one row per frame)
     <out>/masks/<id>.npz      masks: uint8 {0,1} [N, height, width], the exact silhouettes
-    <out>/pose/<id>.npy       float32 [N, K, 3], the exact joints as projected (layout: mcat.pose.joints)
+    <out>/pose/<id>.npy       float32 [N, K, 3], the exact keypoints as projected (where a pose model puts
+                              them: mcat.synth.keypoints)
     <out>/sets.csv            one row per set: recording_id, exercise, variant, and how it was filmed (camera
                               angles, distance, framing, frame shape, place, occluder, overlays, blur)
     <out>/synth.json          the params, class shares per split, KL(train‖test), rep durations
