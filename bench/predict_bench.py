@@ -153,9 +153,9 @@ def main() -> None:
               f"{timeline['frame_accuracy']:.3f}, segment acc {timeline['segment_accuracy']:.3f}, recall "
               f"{timeline['segment_recall']:.3f}, precision {timeline['segment_precision']:.3f} "
               f"({timeline['true_segments']:.0f} true, {timeline['predicted_segments']:.0f} predicted segments per "
-              f"video)   "
-              f"sets as clips: exercise right {np.mean([v[0] for v in votes]):.3f} (majority of windows "
-              f"{np.mean([v[1] for v in votes]):.3f}; {len(votes)} sets)")
+              f"video)   sets as clips: " + (f"exercise right {np.mean([v[0] for v in votes]):.3f} (majority of "
+                                                 f"windows {np.mean([v[1] for v in votes]):.3f}; {len(votes)} sets)"
+                                                 if votes else "no set holds a whole window"))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,8 @@ def test_masks_bench_runs():
 def test_predict_bench_runs(tiny_dataset, tiny_trained):
     out = run("bench/predict_bench.py", "--model", str(tiny_trained[2] / "model.pt"), "--data", str(tiny_dataset),
               "--backends", "background,exact", "--tempo-averaging", "1;1,0.5")
-    assert "x real time" in out and "segment acc" in out and "exact" in out
+    assert "x real time" in out and "segment acc" in out and "exact" in out and "sets as clips: " in out
+    assert "nan" not in out
     assert out.count("tempo averaging 1,0.5 ") == 2 and out.count("tempo averaging 1 ") == 2
 
 
