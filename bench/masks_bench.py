@@ -8,10 +8,9 @@ Prints frames/s of each mask backend (``selfie:RUNTIME``: ``masks.selfie.runtime
 the general model on wide frames too, no ``masks.selfie.landscape_model``) and its mean IoU against the
 renderer's exact masks (demo preset), overall and per frame shape, YOLO batched through the backend vs a
 per-frame ``model(frame)`` loop, and frames/s of each pose estimator (``mcat pose``; each frame cropped around
-its exact mask) with its PCK@0.05 and mean error against the renderer's exact joints, in the model's square
-frame. Without downloadable
-weights (as on the build machine) YOLO is built from its YAML: its speed is real, its accuracy that of an
-untrained model.
+its exact mask) with its PCK@0.05 and mean error against the renderer's exact keypoints, in the model's square
+frame. Without downloadable weights (as on the build machine) YOLO is built from its YAML: its speed is real, its
+accuracy that of an untrained model.
 """
 
 from __future__ import annotations
@@ -68,13 +67,13 @@ def shape_of(frames: np.ndarray) -> str:
     return f"{'landscape' if w > h else 'portrait' if h > w else 'square'} {w}x{h}"
 
 
-def by_shape(clips: list[np.ndarray], masks: list[np.ndarray], truth: list[np.ndarray], seconds: list[float]) -> str:
-    """Frames/s and mean IoU per frame shape (the selfie models differ by it)."""
+def by_shape(clips: list[np.ndarray], ious: list[float], seconds: list[float]) -> str:
+    """Frames/s and mean IoU per frame shape (the selfie models differ by it), from each clip's IoU and seconds."""
     cells = []
     for shape in sorted({shape_of(c) for c in clips}):
         mine = [i for i, c in enumerate(clips) if shape_of(c) == shape]
         rate = sum(len(clips[i]) for i in mine) / sum(seconds[i] for i in mine)
-        cells.append(f"{shape}: {rate:.1f} frames/s, IoU {np.mean([mean_iou(masks[i], truth[i]) for i in mine]):.3f}")
+        cells.append(f"{shape}: {rate:.1f} frames/s, IoU {np.mean([ious[i] for i in mine]):.3f}")
     return "; ".join(cells)
 
 
@@ -119,9 +118,9 @@ def main() -> None:
                 segmenter = make_segmenter(masks_params)
             masks, times = run(segmenter, clips, params.masks.batch_size)
             seconds = sum(times)
-            iou = np.mean([mean_iou(m, t) for m, t in zip(masks, truth)])
-            print(f"{backend:<14}{total / seconds:8.1f} frames/s   mean IoU vs exact masks {iou:.3f}{note}   "
-                  f"({by_shape(clips, masks, truth, times)})")
+            ious = [mean_iou(m, t) for m, t in zip(masks, truth)]
+            print(f"{backend:<14}{total / seconds:8.1f} frames/s   mean IoU vs exact masks {np.mean(ious):.3f}{note}   "
+                  f"({by_shape(clips, ious, times)})")
             if backend == "selfie:litert" and args.phone_sizes:
                 fitted_vs_full(segmenter, clips, args.phone_sizes.split(","), params, min(64, args.frames))
             if backend == "yolo":

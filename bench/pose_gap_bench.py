@@ -24,9 +24,10 @@ calibration of that augmentation — and the estimator's keypoint convention: pe
 the provided joint along the body's axis (hips to shoulders, toward the head; in units of the body's size), which a
 renderer's skeleton and a pose model's annotators may place differently (shoulder joint or shoulder top).
 ``--write-convention DIR`` writes the provided keypoints moved by the train split's offsets to DIR, to train on
-(``mcat train --pose DIR``) and score as another group. Then prints test macro-F1 and accuracy per set, mean ± 95% t-interval over each
-group's models, each set's paired drop from ``provided``, and, where the groups have as many models, each later
-group's paired difference from the first (seed by seed, in the order given). Raw scores go to ``WORK/scores.json``.
+(``mcat train --pose DIR``) and score as another group (with no group given, that is all it does). Then prints
+test macro-F1 and accuracy per set, mean ± 95% t-interval over each group's models, each set's paired drop from
+``provided``, and, where the groups have as many models, each later group's paired difference from the first
+(seed by seed, in the order given). Raw scores go to ``WORK/scores.json``.
 """
 
 from __future__ import annotations
@@ -58,14 +59,31 @@ def nobody(pose: np.ndarray) -> np.ndarray:
     return ~(pose[..., 2] > 0).any(axis=1)[:, None, None]
 
 
-def keypoint_sets(provided: Path, estimated: Path, work: Path) -> dict[str, Path]:
-    """The four keypoint stores of the module docstring under ``work`` (the two given ones as they are)."""
+def recordings(provided: Path, estimated: Path) -> list[str]:
+    """The recordings the estimator has keypoints of, each also in the provided store."""
     ids = sorted(p.stem for p in estimated.glob("*.npy"))
     if not ids:
         raise McatError(f"{estimated} holds no keypoints: run `mcat pose -S pose.backend=blazepose --out {estimated}`")
     if missing := [i for i in ids if not (provided / f"{i}.npy").is_file()]:
         raise McatError(f"{provided} has no keypoints of {missing[0]}: give the provided keypoints of the same store "
                         "(--provided)")
+    return ids
+
+
+def pair(provided: Path, estimated: Path, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The provided and the estimated keypoints [N, K, 3] of recordings ``ids``, end to end."""
+    exact, guessed = [], []
+    for i in ids:
+        exact.append(np.load(provided / f"{i}.npy"))
+        guessed.append(np.load(estimated / f"{i}.npy"))
+        if exact[-1].shape != guessed[-1].shape:
+            raise McatError(f"{i}: {provided} holds {list(exact[-1].shape)} keypoints, {estimated} "
+                            f"{list(guessed[-1].shape)}: give keypoints of the same store")
+    return np.concatenate(exact), np.concatenate(guessed)
+
+
+def keypoint_sets(provided: Path, estimated: Path, work: Path) -> dict[str, Path]:
+    """The four keypoint stores of the module docstring under ``work`` (the two given ones as they are)."""
     mixes = {"missed people only": lambda p, e: np.where(nobody(e), 0, p),
              "misplaced joints only": lambda p, e: np.where(nobody(e), p, e)}
     out = {"provided": provided, "estimated": estimated}
@@ -73,12 +91,8 @@ def keypoint_sets(provided: Path, estimated: Path, work: Path) -> dict[str, Path
         folder = work / "keypoints" / name.replace(" ", "_")
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(estimated, folder, ignore=shutil.ignore_patterns("*.npy"))  # the estimated store's stamps
-        for i in ids:
-            exact, guessed = np.load(provided / f"{i}.npy"), np.load(estimated / f"{i}.npy")
-            if exact.shape != guessed.shape:
-                raise McatError(f"{i}: {provided} holds {list(exact.shape)} keypoints, {estimated} "
-                                f"{list(guessed.shape)}: give keypoints of the same store")
-            np.save(folder / f"{i}.npy", mix(exact, guessed).astype(np.float32))
+        for i in recordings(provided, estimated):
+            np.save(folder / f"{i}.npy", mix(*pair(provided, estimated, [i])).astype(np.float32))
         out[name] = folder
     return out
 
@@ -146,8 +160,7 @@ def print_calibration(provided: Path, estimated: Path, store: Path, T: int, min_
     estimator's convention (:func:`axis_offsets`)."""
     generator = torch.Generator().manual_seed(0)
     for split, ids in splits_of(store, estimated).items():
-        exact = np.concatenate([np.load(provided / f"{i}.npy") for i in ids])
-        guessed = np.concatenate([np.load(estimated / f"{i}.npy") for i in ids])
+        exact, guessed = pair(provided, estimated, ids)
         n = len(exact) // T * T
         clips = torch.from_numpy(exact[:n]).view(-1, T, *exact.shape[1:])
         noisy = pose_errors(clips, 1.0, generator).reshape(n, *exact.shape[1:]).numpy()
@@ -161,11 +174,14 @@ def print_calibration(provided: Path, estimated: Path, store: Path, T: int, min_
 def write_convention(provided: Path, estimated: Path, store: Path, out: Path, min_visibility: float) -> None:
     """``out``: the provided keypoints of every recording moved into the estimator's convention, as measured on the
     train split (:func:`axis_offsets`, :func:`in_convention`); a pose store to train on (``mcat train --pose``)."""
+    inputs = [folder.resolve() for folder in (provided, estimated)]
+    if any(out.resolve() == folder or out.resolve() in folder.parents for folder in inputs):
+        raise McatError(f"--write-convention {out} is one of the input keypoint stores (or inside one): it would be "
+                        "overwritten; give a new folder")
     train = splits_of(store, estimated).get("train")
     if not train:
         raise McatError(f"{estimated} has no keypoints of the train split: its convention is measured there")
-    offsets = axis_offsets(np.concatenate([np.load(provided / f"{i}.npy") for i in train]),
-                           np.concatenate([np.load(estimated / f"{i}.npy") for i in train]), min_visibility)
+    offsets = axis_offsets(*pair(provided, estimated, train), min_visibility)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(provided, out, ignore=shutil.ignore_patterns("*.npy"))  # the provided store's stamps
     for path in sorted(provided.glob("*.npy")):
@@ -198,12 +214,13 @@ def main() -> None:
     if missing := [m for _, models in args.groups for m in models if not m.is_file()]:
         parser.error(f"{missing[0]} is not a model file: give a trained model's model.pt")
     params = load_params(ROOT / "params.yaml", None, [])
-    sets = keypoint_sets(args.provided, args.estimated, args.work)
+    recordings(args.provided, args.estimated)
     print_calibration(args.provided, args.estimated, args.store, params.windows.T, params.pose.min_visibility)
     if args.write_convention:
         write_convention(args.provided, args.estimated, args.store, args.write_convention, params.pose.min_visibility)
     if not args.groups:
         return
+    sets = keypoint_sets(args.provided, args.estimated, args.work)
     params = params.evaluate.model_copy(update={"splits": ["test"]})
     scores: dict[str, dict[str, list[dict]]] = {}
     for label, models in args.groups:

@@ -3,6 +3,7 @@ evaluation, the speed test, export, explain and the served model read them, pred
 video, and what lacks them says so in one line."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -185,3 +186,28 @@ def test_the_pose_gap_bench_takes_one_error_at_a_time(pose_model, tiny_windows, 
         np.testing.assert_array_equal(mixed[1::3], kept[1::3])
         np.testing.assert_array_equal(mixed[::3], 0 if name == "missed_people_only" else exact[::3])
     assert set(json.loads((tmp_path / "work/scores.json").read_text())) == {"a", "b"}
+
+
+def test_the_pose_gap_bench_writes_a_store_in_the_estimators_convention(tiny_windows, tiny_pose, tmp_path):
+    """--write-convention alone: an estimator that agrees with the provided keypoints has no convention of its own,
+    so the written store is the provided one; no mixed store is written; and it refuses to overwrite an input."""
+    import subprocess
+    import sys
+
+    _, store, _ = tiny_windows
+
+    def bench(out: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "bench/pose_gap_bench.py", "--estimated", str(tiny_pose), "--provided",
+                               str(tiny_pose), "--store", str(store), "--work", str(tmp_path / "work"),
+                               "--write-convention", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+    proc = bench(tmp_path / "convention")
+    assert proc.returncode == 0, proc.stderr
+    assert "train: estimated joints along the body toward the head (median, body sizes): head +0.000" in proc.stdout
+    for path in tiny_pose.glob("*.npy"):
+        np.testing.assert_array_equal(np.load(tmp_path / "convention" / path.name), np.load(path))
+    assert not (tmp_path / "work").exists()
+    before = {p.name: p.read_bytes() for p in tiny_pose.iterdir() if p.is_file()}
+    refused = bench(tiny_pose)
+    assert refused.returncode == 1 and "would be overwritten" in refused.stderr and "Traceback" not in refused.stderr
+    assert {p.name: p.read_bytes() for p in tiny_pose.iterdir() if p.is_file()} == before

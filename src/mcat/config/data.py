@@ -143,7 +143,7 @@ class IngestParams(Strict):
 class SelfieParams(Strict):
     model: str = Field(min_length=1, description="MediaPipe selfie segmentation .tflite file")
     landscape_model: str = Field("", description="the .tflite file for frames wider than tall (MediaPipe's "
-                                                 "landscape model, 1.8x faster); '': model for every frame")
+                                                 "landscape model, 1.9x the frames/s); '': model for every frame")
     threshold: float = Field(gt=0, lt=1, description="person probability above which a pixel is person")
     runtime: Literal["litert", "opencv"] = Field(
         description="litert (LiteRT with XNNPACK: 3.6x OpenCV's speed, the same masks) or opencv (OpenCV DNN, for "

@@ -5,7 +5,7 @@ person probability [1, S_h, S_w, 1]; it is resized back to the frame and thresho
 weaker lying down, and it marks every person in view (see ../shared/models/README.md).
 
 Frames wider than tall go to ``masks.selfie.landscape_model`` when one is set (MediaPipe's landscape model: 144×256,
-2.7× fewer pixels and 1.8× the frames/s of the general model on 2 cores, at an equal or higher IoU on landscape
+2.7× fewer pixels and 1.9× the frames/s of the general model on 2 cores, at an equal or higher IoU on landscape
 renders, ``bench/masks_bench.py``); portrait and square frames to ``masks.selfie.model``.
 
 Two runtimes give the same probabilities (within 1e-3, ``tests/masks``; the same mask IoU and timeline in
