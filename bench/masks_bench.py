@@ -1,11 +1,12 @@
 """Mask backends and pose estimators side by side on the same rendered frames, in one run.
 
-    python bench/masks_bench.py [--recordings 2] [--frames 300] [--yolo-weights yolo11n-seg.pt]
-                                [--backends selfie:litert,selfie:litert:general,selfie:opencv,background,yolo]
+    python bench/masks_bench.py [--recordings 2] [--frames 300] [--person-height 0.2,0.4] [--yolo-weights yolo11n-seg.pt]
+                                [--backends selfie:litert,selfie:litert:whole,selfie:litert:whole:general,selfie:opencv,background,yolo]
                                 [--pose blazepose,yolo] [--yolo-pose-weights yolo11n-pose.pt]
 
-Prints frames/s of each mask backend (``selfie:RUNTIME``: ``masks.selfie.runtime``; ``selfie:RUNTIME:general``:
-the general model on wide frames too, no ``masks.selfie.landscape_model``) and its mean IoU against the
+Prints frames/s of each mask backend (``selfie:RUNTIME``: ``masks.selfie.runtime``, following the person as
+``params.yaml`` says; ``:whole``: every frame read whole, ``masks.selfie.follow: false``; ``:general``: the general
+model on wide frames too, no ``masks.selfie.landscape_model``) and its mean IoU against the
 renderer's exact masks (demo preset), overall and per frame shape, YOLO batched through the backend vs a
 per-frame ``model(frame)`` loop, and frames/s of each pose estimator (``mcat pose``; each frame cropped around
 its exact mask) with its PCK@0.05 and mean error against the renderer's exact keypoints, in the model's square
@@ -26,16 +27,16 @@ import numpy as np
 
 from mcat.config import load_params
 from mcat.errors import McatError
+from mcat.data.boxes import mask_box
 from mcat.masks.backends import backend_settings, make_segmenter
 from mcat.data.framing import Framing
 from mcat.data.video import resize_masks
 from mcat.ingest.stage import framing_of
 from mcat.masks.quality import mean_iou
-from mcat.pose.blazepose import mask_box
 from mcat.pose.quality import pose_quality
 from mcat.pose.stage import fitted, make_estimator
 from mcat.synth.stage import synth
-from options import shared_models
+from options import floats, run as run_main, shared_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,9 +82,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recordings", type=int, default=2)
     parser.add_argument("--frames", type=int, default=300, help="frames per recording")
+    parser.add_argument("--person-height", type=floats, help="LOW,HIGH: the rendered person's share of the frame "
+                        "height (synth.camera.person_height; default params.yaml's), e.g. 0.2,0.4 for people "
+                        "filmed from afar")
     parser.add_argument("--yolo-weights", default="yolo11n-seg.pt")
-    parser.add_argument("--backends", default="selfie:litert,selfie:litert:general,selfie:opencv,background,yolo",
-                        help="selfie:RUNTIME: litert or opencv; :general: the general model on wide frames too")
+    parser.add_argument("--backends",
+                        default="selfie:litert,selfie:litert:whole,selfie:litert:whole:general,selfie:opencv,background,yolo",
+                        help="selfie:RUNTIME: litert or opencv; :whole: every frame read whole (no following); "
+                             ":general: the general model on wide frames too")
     parser.add_argument("--pose", default="blazepose,yolo", help="pose estimators ('' for none)")
     parser.add_argument("--yolo-pose-weights", default="yolo11n-pose.pt")
     parser.add_argument("--phone-sizes", default="1920x1080,1080x1920,1280x720",
@@ -92,7 +98,9 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params(ROOT / "params.yaml", None, [f"synth.splits.train.recordings={args.recordings}",
                                                       "synth.splits.val.recordings=0", "synth.splits.test.recordings=0",
-                                                      *shared_models(ROOT)])
+                                                      *shared_models(ROOT),
+                                                      *([f"synth.camera.person_height={args.person_height}"]
+                                                        if args.person_height else [])])
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("MCAT_CACHE_DIR", str(Path(tmp) / "cache"))
         data = synth(params.synth, Path(tmp) / "synthetic", workers=os.cpu_count() or 1).out
@@ -152,6 +160,7 @@ def fitted_vs_full(segmenter, clips: list[np.ndarray], sizes: list[str], params,
         for name in ("full", "fitted", "full", "fitted"):  # alternating; the second of each is kept
             start, out = time.perf_counter(), []
             for f in frames:
+                segmenter.reset()  # each clip a new recording: a following segmenter starts from the whole frame
                 for i in range(0, len(f), batch):
                     chunk = f[i:i + batch]
                     out.append(resize_masks(segmenter.segment(chunk), framing) if name == "full"
@@ -191,4 +200,4 @@ def pose_frames(params, backend: str, weights: str, clips: list[np.ndarray], tru
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

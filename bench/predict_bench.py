@@ -1,12 +1,13 @@
 """``mcat predict`` on the demo's fast (test) videos with each CPU mask backend, in one run.
 
     python bench/predict_bench.py [--model models/model.pt] [--data data/synthetic] [--videos 4]
-                                  [--backends selfie:litert,selfie:litert:general,selfie:opencv,background,exact]
+                                  [--backends selfie:litert,selfie:litert:whole,selfie:opencv,background,exact]
                                   [--pose-every 1,2]
                                   [--tempo-averaging "1;1,0.5"]
 
 Needs `make demo` first (its model and synthetic dataset). Prints, per backend (``selfie:RUNTIME`` picks
-``masks.selfie.runtime``; ``selfie:RUNTIME:general`` the general model on wide frames too), the real-time factor
+``masks.selfie.runtime``; ``:whole`` every frame read whole, not following the person; ``:general`` the general
+model on wide frames too), the real-time factor
 (seconds of video per second of wall time: decoding, masks, windows and model), the masks' IoU against the
 renderer's exact masks (both at the model's resolution), how well the merged timeline recovers the true
 exercise segments (frame accuracy, segment accuracy, segment recall and precision at IoU ≥ 0.5), and the

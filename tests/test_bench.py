@@ -36,8 +36,8 @@ def test_export_bench_runs(tiny_windows, tiny_trained):
 
 def test_masks_bench_runs():
     out = run("bench/masks_bench.py", "--recordings", "1", "--frames", "16", "--backends",
-              "background,yolo,selfie:litert,selfie:litert:general", "--phone-sizes", "320x240")
-    assert "background" in out and "per-frame model(frame) loop" in out and "selfie:litert:general" in out
+              "background,yolo,selfie:litert,selfie:litert:whole:general", "--phone-sizes", "320x240")
+    assert "background" in out and "per-frame model(frame) loop" in out and "selfie:litert:whole:general" in out
     assert out.count(" frames/s, IoU ") >= 4  # per frame shape, each backend
     assert "selfie at 320x240: full-size masks fitted after" in out and "fitted by the segmenter" in out
 

@@ -10,6 +10,7 @@ from mcat.config import BackgroundParams, SelfieParams, YoloParams
 from mcat.data.framing import Framing
 from mcat.data.video import resize_masks
 from mcat.errors import McatError
+from mcat.masks.backends import backend_settings
 from mcat.masks.backends.background import BackgroundSegmenter
 from mcat.masks.backends.selfie import SelfieSegmenter
 from mcat.masks.backends.yolo import YoloSegmenter, pick_instance
@@ -67,6 +68,39 @@ def test_selfie_segments_wide_frames_with_the_landscape_model(tmp_path, runtime)
     with pytest.raises(McatError, match="set masks.selfie.landscape_model"):
         SelfieSegmenter(SelfieParams(model=str(SELFIE), landscape_model=str(tmp_path / "none.tflite"), threshold=0.5,
                                      runtime=runtime))
+
+
+@needs_models
+def test_selfie_following_the_person_sees_a_person_filmed_small(tmp_path):
+    """A person a quarter of the frame's height: read whole, the 144x256 landscape model finds a fifth of them;
+    following them (a square crop around the frame before's person, on the 256x256 model) finds them as well as a
+    large one. A new recording (reset) starts from the whole frame again: the same masks twice."""
+    params = tiny_params("synth.width=192", "synth.height=144", "synth.splits.val.recordings=0",
+                         "synth.splits.test.recordings=0", "synth.splits.train.recordings=1",
+                         "synth.camera.person_height=[0.25,0.3]")
+    frames, truth = rendered(synth(params.synth, tmp_path / "data").out, n=90)
+    whole, following = (SelfieSegmenter(SelfieParams(model=str(SELFIE), landscape_model=str(LANDSCAPE), threshold=0.5,
+                                                     runtime="litert", follow=follow)) for follow in (False, True))
+    def masks(segmenter):
+        segmenter.reset()
+        return np.concatenate([segmenter.segment(frames[i:i + 16]) for i in range(0, len(frames), 16)])
+    first = masks(following)
+    assert mean_iou(first, truth) > 0.75 and mean_iou(first, truth) > mean_iou(masks(whole), truth) + 0.2
+    np.testing.assert_array_equal(masks(following), first)
+    framing = Framing(48, fit="pad")
+    following.reset()
+    assert (following.segment(frames[:16], framing) == resize_masks(first[:16], framing)).mean() > 0.999
+
+
+def test_the_benches_backend_choices_name_the_selfie_variants():
+    masks = tiny_params().masks
+    chosen = backend_settings(masks, "selfie:opencv:whole:general")
+    assert (chosen.backend, chosen.selfie.runtime, chosen.selfie.follow, chosen.selfie.landscape_model) == \
+        ("selfie", "opencv", False, "")
+    assert backend_settings(masks, "background").backend == "background"
+    for bad in ("selfie:litert:sideways", "selfie:tpu", "background:litert"):
+        with pytest.raises(McatError, match=f"unknown backend choice '{bad}'"):
+            backend_settings(masks, bad)
 
 
 @pytest.mark.parametrize("runtime", ["litert", "opencv"])

@@ -145,6 +145,11 @@ class SelfieParams(Strict):
     landscape_model: str = Field("", description="the .tflite file for frames wider than tall (MediaPipe's "
                                                  "landscape model, 1.9x the frames/s); '': model for every frame")
     threshold: float = Field(gt=0, lt=1, description="person probability above which a pixel is person")
+    follow: bool = Field(False, description="read each frame around the person found in the frame before (a square "
+                         "crop of its mask box, on the general model), so people filmed small are seen at the "
+                         "model's resolution; false: every frame whole")
+    follow_margin: float = Field(0.25, ge=0, le=1, description="following: the crop's margin on each side, share of "
+                                 "the person box's longer side")
     runtime: Literal["litert", "opencv"] = Field(
         description="litert (LiteRT with XNNPACK: 3.6x OpenCV's speed, the same masks) or opencv (OpenCV DNN, for "
                     "platforms without a LiteRT wheel)")

@@ -140,29 +140,48 @@ def resize_masks(masks: np.ndarray, framing: Framing) -> np.ndarray:
     return out
 
 
-def fit_probabilities(probability: np.ndarray, shown: tuple[int, int], framing: Framing) -> np.ndarray:
+def fit_probabilities(probability: np.ndarray, shown: tuple[int, int], framing: Framing,
+                      region: tuple[float, float, float] | None = None) -> np.ndarray:
     """A segmenter's person probability float32 [h, w] (its own resolution) of a frame of ``shown`` = (width,
     height) → float32 [R, R] fitted by ``framing`` (0 in the bars): exactly the values :func:`resize_masks` keeps of
     the map resized to the frame (bilinear), read at those pixels only. Thresholded, it gives the masks that
     resizing to the frame, thresholding and fitting give, without drawing the frame-size map (half the time of
-    selfie segmentation on a 1080p frame)."""
+    selfie segmentation on a 1080p frame).
+
+    ``region`` = (left, top, side) in the frame's pixels: the map covers only that square of the frame (a crop
+    around the person), and the frame outside it reads 0."""
     r = framing.resolution
     out = np.zeros((r, r), np.float32)
     nw, nh, x, y = framing.placement(*shown)
-    map_x, map_y = _nearest_samples(shown, probability.shape[1], probability.shape[0], nw, nh)
-    out[y:y + nh, x:x + nw] = cv2.remap(probability, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    ph, pw = probability.shape
+    if region is None:
+        map_x, map_y = _nearest_samples(shown, pw, ph, nw, nh)
+        border = cv2.BORDER_REPLICATE
+    else:
+        left, top, side = region
+        xs, ys = _kept_pixels(shown, nw, nh)
+        map_x, map_y = np.meshgrid(((xs - left) * (pw / side) - 0.5).astype(np.float32),
+                                   ((ys - top) * (ph / side) - 0.5).astype(np.float32))
+        border = cv2.BORDER_CONSTANT
+    out[y:y + nh, x:x + nw] = cv2.remap(probability, map_x, map_y, cv2.INTER_LINEAR, borderMode=border)
     return out
+
+
+def _kept_pixels(shown: tuple[int, int], nw: int, nh: int) -> tuple[np.ndarray, np.ndarray]:
+    """The centres (x [nw], y [nh], in the frame's pixels) of the pixels that OpenCV's nearest resize of a
+    ``shown``-size frame to [nh, nw] keeps (source pixel floor(i × W / nw))."""
+    (w, h) = shown
+    return (np.minimum(np.floor(np.arange(nw) * (w / nw)), w - 1) + 0.5,
+            np.minimum(np.floor(np.arange(nh) * (h / nh)), h - 1) + 0.5)
 
 
 @functools.lru_cache(maxsize=16)
 def _nearest_samples(shown: tuple[int, int], pw: int, ph: int, nw: int, nh: int) -> tuple[np.ndarray, np.ndarray]:
-    """Where in a [ph, pw] map the pixels that OpenCV's nearest resize of a ``shown``-size frame to [nh, nw] keeps
-    (source pixel floor(i × W / nw)) lie, as bilinear resizing of the map to the frame places them: float32 maps
-    [nh, nw] for ``cv2.remap``."""
+    """Where in a [ph, pw] map of the whole frame the pixels :func:`_kept_pixels` lie, as bilinear resizing of the
+    map to the frame places them: float32 maps [nh, nw] for ``cv2.remap``."""
     (w, h) = shown
-    xs = (np.minimum(np.floor(np.arange(nw) * (w / nw)), w - 1) + 0.5) * (pw / w) - 0.5
-    ys = (np.minimum(np.floor(np.arange(nh) * (h / nh)), h - 1) + 0.5) * (ph / h) - 0.5
-    map_x, map_y = np.meshgrid(xs.astype(np.float32), ys.astype(np.float32))
+    xs, ys = _kept_pixels(shown, nw, nh)
+    map_x, map_y = np.meshgrid((xs * (pw / w) - 0.5).astype(np.float32), (ys * (ph / h) - 0.5).astype(np.float32))
     return map_x, map_y
 
 

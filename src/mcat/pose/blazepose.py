@@ -22,16 +22,6 @@ from mcat.pose.joints import BLAZEPOSE, K, select
 SIZE = 256
 
 
-def mask_box(mask: np.ndarray) -> np.ndarray | None:
-    """The person box float32 [4] (x0, y0, x1, y1 in ``[0, 1]`` of the mask's frame) of a mask [H, W]; None if
-    empty."""
-    ys, xs = np.nonzero(mask)
-    if not len(xs):
-        return None
-    h, w = mask.shape
-    return np.array([xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h], np.float32)
-
-
 class BlazePose:
     def __init__(self, params: BlazePoseParams):
         path = Path(params.model)

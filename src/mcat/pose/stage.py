@@ -18,13 +18,13 @@ from tqdm import tqdm
 
 from mcat.atomic import exclusive, write_csv
 from mcat.config import PoseParams
+from mcat.data.boxes import mask_box
 from mcat.data.digest import file_sha256
 from mcat.data.framing import Framing
 from mcat.data.sources import materialize
 from mcat.data.store import MaskStore, PoseStore, Store, backend_recipe, gather_per_recording
 from mcat.data.video import check_decoded, probe, read_frames
 from mcat.errors import McatError
-from mcat.pose.blazepose import mask_box
 from mcat.pose.joints import K
 from mcat.pose.quality import QUALITY_COLUMNS, pose_quality
 

@@ -16,6 +16,7 @@ import numpy as np
 from mcat.config import MasksParams
 from mcat.data.framing import Framing
 from mcat.data.video import resize_masks
+from mcat.errors import McatError
 
 
 class Segmenter(Protocol):
@@ -29,15 +30,23 @@ def fitted(masks: np.ndarray, framing: Framing | None) -> np.ndarray:
     return masks if framing is None else resize_masks(masks, framing)
 
 
+SELFIE_VARIANTS = {"general": {"landscape_model": ""}, "whole": {"follow": False}}
+
+
 def backend_settings(params: MasksParams, choice: str) -> MasksParams:
     """``params`` with ``backend`` = ``choice``; ``selfie:litert`` / ``selfie:opencv`` also pick the selfie runtime,
-    and ``selfie:RUNTIME:general`` runs the general model on every frame, wide ones too (the benches put them side
-    by side)."""
-    backend, _, options = choice.partition(":")
-    runtime, _, general = options.partition(":")
+    followed by any of ``:general`` (the general model on every frame, wide ones too) and ``:whole`` (every frame
+    read whole, not following the person): the benches put them side by side."""
+    backend, *options = choice.split(":")
     params = params.model_copy(update={"backend": backend})
-    if runtime:
-        update = {"runtime": runtime, **({"landscape_model": ""} if general == "general" else {})}
+    if options:
+        runtime, *variants = options
+        unknown = [v for v in variants if v not in SELFIE_VARIANTS]
+        if backend != "selfie" or runtime not in ("litert", "opencv") or unknown:
+            raise McatError(f"unknown backend choice '{choice}': selfie:RUNTIME[:general][:whole], or a backend name")
+        update = {"runtime": runtime}
+        for variant in variants:
+            update |= SELFIE_VARIANTS[variant]
         params = params.model_copy(update={"selfie": params.selfie.model_copy(update=update)})
     return params
 

@@ -8,6 +8,11 @@ Frames wider than tall go to ``masks.selfie.landscape_model`` when one is set (M
 2.7× fewer pixels and 1.9× the frames/s of the general model on 2 cores, at an equal or higher IoU on landscape
 renders, ``bench/masks_bench.py``); portrait and square frames to ``masks.selfie.model``.
 
+With ``masks.selfie.follow``, each frame is read around the person found in the frame before
+(:mod:`~mcat.masks.backends.follow`: a square crop of its mask box, on the general model), so people filmed
+small are seen at the model's full resolution; the first frame, a frame after one where nobody was found, and a
+person who fills the frame are read whole.
+
 Two runtimes give the same probabilities (within 1e-3, ``tests/masks``; the same mask IoU and timeline in
 ``bench/predict_bench.py``): ``litert`` (Google's LiteRT, the models' own runtime, with XNNPACK: 173 frames/s
 of 192×144 on 2 cores in ``bench/masks_bench.py``) and ``opencv`` (OpenCV's DNN module: 48 frames/s), for
@@ -16,6 +21,7 @@ platforms without a LiteRT wheel.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -27,11 +33,18 @@ from mcat.config import SelfieParams
 from mcat.data.framing import Framing
 from mcat.data.video import fit_probabilities
 from mcat.errors import McatError
+from mcat.masks.backends.follow import Region, follow_region, frame_box
 
 Run = Callable[[np.ndarray], np.ndarray]  # BGR uint8 [B, H, W, 3] → person probability float32 [B, S_h, S_w]
 
 
-def _litert(path: Path) -> Run:
+@dataclass(frozen=True)
+class Model:
+    run: Run
+    size: tuple[int, int]  # (S_w, S_h): the model's input and output
+
+
+def _litert(path: Path) -> Model:
     interpreter = litert.interpreter(path, needs="a MediaPipe selfie segmentation model",
                                      otherwise="or set masks.selfie.runtime=opencv")
     given, taken = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
@@ -46,10 +59,10 @@ def _litert(path: Path) -> Run:
             interpreter.invoke()
             probability.append(interpreter.get_tensor(taken["index"])[0, ..., 0])
         return np.stack(probability)
-    return run
+    return Model(run, (int(width), int(height)))
 
 
-def _opencv(path: Path) -> Run:
+def _opencv(path: Path) -> Model:
     try:
         net = cv2.dnn.readNetFromTFLite(str(path))
     except cv2.error as exc:
@@ -60,15 +73,38 @@ def _opencv(path: Path) -> Run:
     def run(frames: np.ndarray) -> np.ndarray:
         net.setInput(cv2.dnn.blobFromImages(list(frames), 1 / 255.0, size, swapRB=True))
         return net.forward()[:, 0]
-    return run
+    return Model(run, size)
 
 
-def _load(model: str, key: str, example: str, runtime: str) -> Run:
+def _load(model: str, key: str, example: str, runtime: str) -> Model:
     path = Path(model)
     if not path.is_file():
         raise McatError(f"selfie model {path} does not exist: set masks.selfie.{key} to a MediaPipe selfie "
                         f"segmentation .tflite file (e.g. ../shared/models/{example})")
     return _litert(path) if runtime == "litert" else _opencv(path)
+
+
+def _into_square(region: Region, size: int) -> np.ndarray:
+    """The affine map float32 [2, 3] from a frame's pixels into a ``size``×``size`` picture of its square ``region``
+    (left, top, side), pixel centres placed as ``cv2.resize`` places them."""
+    left, top, side = region
+    k = size / side
+    return np.array([[k, 0, (0.5 - left) * k - 0.5], [0, k, (0.5 - top) * k - 0.5]], np.float32)
+
+
+def _crop(frame: np.ndarray, region: Region, size: tuple[int, int]) -> np.ndarray:
+    """The square ``region`` of a BGR frame [H, W, 3] resized (bilinear) to a square model's ``size`` → BGR uint8
+    [S, S, 3]."""
+    return cv2.warpAffine(frame, _into_square(region, size[0]), size, flags=cv2.INTER_LINEAR)
+
+
+def _frame_probability(probability: np.ndarray, region: Region | None, shown: tuple[int, int]) -> np.ndarray:
+    """A probability map [S_h, S_w] over ``region`` (None: the whole frame) → float32 [H, W] over a frame of ``shown``
+    = (W, H), bilinear, 0 outside the region."""
+    if region is None:
+        return cv2.resize(probability, shown, interpolation=cv2.INTER_LINEAR)
+    return cv2.warpAffine(probability, _into_square(region, probability.shape[1]), shown,
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
 
 
 class SelfieSegmenter:
@@ -78,23 +114,41 @@ class SelfieSegmenter:
             params.landscape_model, "landscape_model", "mediapipe_selfie_segmentation_landscape_144x256.tflite",
             params.runtime)
         self.threshold = params.threshold
+        self.margin = params.follow_margin if params.follow else None  # None: every frame read whole
+        self.box: np.ndarray | None = None  # following: the person box of the frame before, in its pixels
 
     def run(self, frames: np.ndarray) -> np.ndarray:
-        """BGR uint8 [B, H, W, 3] → person probability float32 [B, S_h, S_w], from the landscape model for frames
-        wider than tall (when one is set), else from the general one."""
+        """Whole BGR frames uint8 [B, H, W, 3] → person probability float32 [B, S_h, S_w], from the landscape model
+        for frames wider than tall (when one is set), else from the general one."""
         wide = self.landscape is not None and frames.shape[2] > frames.shape[1]
-        return (self.landscape if wide else self.general)(frames)
+        return (self.landscape if wide else self.general).run(frames)
 
     def reset(self) -> None:
-        pass
+        self.box = None
+
+    def follow(self, frame: np.ndarray) -> tuple[np.ndarray, Region | None]:
+        """One BGR frame [H, W, 3] read around the person of the frame before (whole when there was none, when the
+        square would not fit or when nobody is found in it) → (person probability float32 [S_h, S_w], the region it
+        covers, None for the whole frame); remembers this frame's person for the next."""
+        h, w = frame.shape[:2]
+        region = follow_region(self.box, w, h, self.margin)
+        if region is not None:
+            probability = self.general.run(_crop(frame, region, self.general.size)[None])[0]
+            if not (probability > self.threshold).any():
+                region = None
+        if region is None:
+            probability = self.run(frame[None])[0]
+        self.box = frame_box(probability > self.threshold, region, w, h)
+        return probability, region
 
     def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray:
         """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; with ``framing``, [B, R, R]: the model's probabilities
         read at the fitted frame's pixels and thresholded there (:func:`~mcat.data.video.fit_probabilities`: the
         same masks as fitting the full-size ones), never drawn at the frames' size."""
-        h, w = frames.shape[1:3]
+        shown = (frames.shape[2], frames.shape[1])
+        read = [(p, None) for p in self.run(frames)] if self.margin is None else [self.follow(f) for f in frames]
         if framing is not None:
-            return np.stack([fit_probabilities(p, (w, h), framing) > self.threshold
-                             for p in self.run(frames)]).astype(np.uint8)
-        return np.stack([cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) > self.threshold
-                         for p in self.run(frames)]).astype(np.uint8)
+            masks = [fit_probabilities(p, shown, framing, region) > self.threshold for p, region in read]
+        else:
+            masks = [_frame_probability(p, region, shown) > self.threshold for p, region in read]
+        return np.stack(masks).astype(np.uint8)
