@@ -1,7 +1,8 @@
 """Mask backends and pose estimators side by side on the same rendered frames, in one run.
 
-    python bench/masks_bench.py [--recordings 2] [--frames 300] [--person-height 0.2,0.4] [--yolo-weights yolo11n-seg.pt]
-                                [--backends selfie:litert,selfie:litert:whole,selfie:litert:whole:general,selfie:opencv,background,yolo]
+    python bench/masks_bench.py [--recordings 2] [--frames 300] [--person-height 0.2,0.4]
+                                [--backends selfie:litert,selfie:litert:whole,selfie:opencv,background,yolo]
+                                [--yolo-weights yolo11n-seg.pt]
                                 [--pose blazepose,yolo] [--yolo-pose-weights yolo11n-pose.pt]
 
 Prints frames/s of each mask backend (``selfie:RUNTIME``: ``masks.selfie.runtime``, following the person as
@@ -86,8 +87,8 @@ def main() -> None:
                         "height (synth.camera.person_height; default params.yaml's), e.g. 0.2,0.4 for people "
                         "filmed from afar")
     parser.add_argument("--yolo-weights", default="yolo11n-seg.pt")
-    parser.add_argument("--backends",
-                        default="selfie:litert,selfie:litert:whole,selfie:litert:whole:general,selfie:opencv,background,yolo",
+    parser.add_argument("--backends", default="selfie:litert,selfie:litert:whole,selfie:litert:whole:general,"
+                                              "selfie:opencv,background,yolo",
                         help="selfie:RUNTIME: litert or opencv; :whole: every frame read whole (no following); "
                              ":general: the general model on wide frames too")
     parser.add_argument("--pose", default="blazepose,yolo", help="pose estimators ('' for none)")
