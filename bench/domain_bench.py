@@ -11,6 +11,7 @@ cuts, blur, exercise variants). Held-out test sets, all of fast executions and e
 - ``back views``: the camera behind the subject (azimuth 90°–270°);
 - ``portrait``: upright frames (fitted into the square with their aspect ratio, as ingest does);
 - ``new places``: living rooms and outdoors, with captions, logos, progress bars and occluders;
+- ``from afar``: the person a fifth to two fifths of the frame height (seen: 45–85 %), as across a gym;
 - ``selfie masks``: the in-distribution test recordings, masks from MediaPipe selfie instead of exact ones;
 - ``all at once``: the full randomisation of the params, selfie masks.
 
@@ -42,6 +43,7 @@ HELD_OUT = {
     "back views": ("synth.camera.azimuth=[90, 270]",),
     "portrait": ("synth.camera.portrait=1",),
     "new places": ("synth.places=[living_room, outdoors]", "synth.overlays=0.6", "synth.occluders=0.4"),
+    "from afar": ("synth.camera.person_height=[0.2, 0.4]",),
 }
 TEST_SEED = 500  # renderer seed of every test set: the same people and motions, filmed differently
 

@@ -35,8 +35,8 @@ def test_loss_decreases_and_beats_chance(tiny_trained):
     payload = torch.load(out / "model.pt", weights_only=True)
     assert payload["class_names"] == ["non_activity", "squats", "jumping_jacks", "bicep_curls"]
     assert payload["preprocessing"] == {"resolution": 32, "T": 16, "stride": 8, "label_frame": 8,
-                                        "mask_backend": "provided", "fps": 30.0, "fit": "pad", "crop": "none",
-                                        "crop_margin": 0.15, "pose_backend": "",
+                                        "mask_backend": "provided", "fps": 30.0, "fit": "pad", "crop": params.windows.crop,
+                                        "crop_margin": params.windows.crop_margin, "pose_backend": "",
                                         "tempo_averaging": tuple(params.train.tempo_averaging)}
     assert payload["meta"]["best_epoch"] == result.best_epoch
     assert (out / "history.csv").read_text().count("\n") == params.train.epochs + 1
