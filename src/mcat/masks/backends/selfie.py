@@ -134,12 +134,12 @@ class SelfieSegmenter:
         region = follow_region(self.box, w, h, self.margin)
         if region is not None:
             probability = self.general.run(_crop(frame, region, self.general.size)[None])[0]
-            if not (probability > self.threshold).any():
-                region = None
-        if region is None:
-            probability = self.run(frame[None])[0]
-        self.box = frame_box(probability > self.threshold, region, w, h)
-        return probability, region
+            self.box = frame_box(probability > self.threshold, region, w, h)
+            if self.box is not None:
+                return probability, region
+        probability = self.run(frame[None])[0]
+        self.box = frame_box(probability > self.threshold, None, w, h)
+        return probability, None
 
     def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray:
         """BGR uint8 [B, H, W, 3] → uint8 {0, 1} [B, H, W]; with ``framing``, [B, R, R]: the model's probabilities
