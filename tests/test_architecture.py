@@ -35,6 +35,15 @@ def test_validating_params_imports_no_stage_and_no_torch():
     assert out == "[]"
 
 
+def test_the_stages_start_without_torchvision():
+    """Importing torchvision takes seconds (about 2 s on the 2-core build machine) and only the person crop uses it:
+    training, scoring, the speed test and prediction must not pay for it when the crop is off."""
+    code = ("import sys, mcat.train.stage, mcat.evaluate.stage, mcat.speedtest.stage, mcat.predict.stage, "
+            "mcat.explain.stage, mcat.registry.stage; print('torchvision' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
+
+
 def test_every_name_list_has_one_owner():
     from mcat.classes import EXERCISES
     from mcat.model_names import MODEL_NAMES

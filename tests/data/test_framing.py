@@ -1,11 +1,13 @@
 """One clock and an aspect-preserving fit: exact on known patterns."""
 
+import struct
+
 import cv2
 import numpy as np
 import pytest
 
 from mcat.data.framing import Framing
-from mcat.data.video import fit_probabilities, gray_frame, read_frames, resize_masks
+from mcat.data.video import fit_probabilities, gray_frame, probe, read_frames, resize_masks
 
 
 def test_pad_keeps_the_aspect_ratio_and_centres_the_picture():
@@ -54,6 +56,27 @@ def test_decoding_on_the_clock_gives_the_positions_frames(tmp_path):
     framing = Framing(32, fps=30.0)
     decoded = [int(round(f.mean() / 12)) for f in read_frames(path, step=framing.step(60.0))]
     assert decoded == framing.positions(20, 60.0).tolist() == list(range(0, 20, 2))
+
+
+def test_a_phone_video_stored_sideways_is_read_upright(tmp_path):
+    """Phones store a portrait video as landscape pixels and a rotation in the track header (the 'tkhd' matrix);
+    probe's size and the decoded frames must both be upright, or masks, keypoints and crops land off the person."""
+    sideways, rotated = tmp_path / "sideways.mp4", tmp_path / "rotated.mp4"
+    writer = cv2.VideoWriter(str(sideways), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 48))
+    for _ in range(3):
+        frame = np.zeros((48, 64, 3), np.uint8)
+        frame[:8, :16] = 255  # a mark at the stored picture's top left
+        writer.write(frame)
+    writer.release()
+    data = bytearray(sideways.read_bytes())
+    matrix = data.find(b"tkhd") + 4 + 40  # version 0: flags, times, track id and volume come before the matrix
+    assert struct.unpack(">9i", data[matrix:matrix + 36]) == (65536, 0, 0, 0, 65536, 0, 0, 0, 1 << 30)
+    data[matrix:matrix + 36] = struct.pack(">9i", 0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30)  # turned 90° clockwise
+    rotated.write_bytes(bytes(data))
+    info, frame = probe(rotated), next(read_frames(rotated))
+    assert (info.width, info.height) == (48, 64) and frame.shape == (64, 48, 3)
+    ys, xs = np.nonzero(frame[..., 0] > 128)
+    assert ys.max() < 20 and xs.min() > 36  # the mark turned with the picture: now at the top right
 
 
 @pytest.mark.parametrize("shown", [(192, 144), (1080, 1920), (1280, 720)])

@@ -16,8 +16,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torchvision.transforms.v2 import InterpolationMode
-from torchvision.transforms.v2 import functional as F
 
 from mcat.data.keypoints import reframe
 
@@ -40,6 +38,9 @@ def person_box(masks: np.ndarray, margin: float) -> tuple[int, int, int] | None:
 
 def person_crop(clip: np.ndarray, margin: float) -> np.ndarray:
     """uint8 clip [2, T, R, R] (gray, mask) → the same shape, cut to :func:`person_box` and resized to R."""
+    from torchvision.transforms.v2 import InterpolationMode  # here: importing torchvision takes seconds, and only
+    from torchvision.transforms.v2 import functional as F  # the person crop needs it
+
     box = person_box(clip[1], margin)
     if box is None:
         return clip
