@@ -2,7 +2,7 @@
 # What training budget the speed-robustness targets need (issue 12: macro-F1 >= 0.80 on the fast test split, and at
 # 4x within 5 points of 1x), measured on one GPU: lanes of `mcat experiments` side by side, one process per seed, every
 # lane on the same seeds and the same 12 fast test recordings (each recording draws from its own seeded generator, so
-# adding train recordings leaves val and test as they are). Two plans:
+# adding train recordings leaves val and test as they are). Plans:
 #   PLAN=axes (default): one budget axis at a time against the demo's (6 train recordings, 48 px, 6 epochs):
 #     demo        the demo's budget, input modes both and mask+pose
 #     epochs      30 epochs (the paper's count), both and mask+pose
@@ -17,7 +17,16 @@
 #   PLAN=averaging: the `tempo` lane (24 recordings, 15 epochs, tempo augmentation [0.8, 3.0], mask+pose) again, each
 #     seed its own process, scored with test-time tempo averaging over [1, 0.5, 0.33] at playback 1x, 2x and 4x
 #     (training is unchanged by it, so the networks are the `tempo` lane's)
-# Usage: [PLAN=axes|compute|data48|averaging] [SEEDS="0 1 2"] [DEADLINE_S=520] [WORKERS=6] [EXTRA="-S K=V ..."] bench/budget.sh OUT
+#   PLAN=serving: the inputs `mcat predict` gives a model (issue 13): the `data48` budget (48 recordings, 15 epochs,
+#     mask+pose), trained with each dose of DOSES (pose_noise/mask_noise pairs, default "0.0/0.0 0.5/0.0"), each seed
+#     and dose its own process side by side, each model scored on the test split with the exact masks and keypoints
+#     and with SERVE's masks/ and pose/ (the test recordings' following selfie masks and BlazePose keypoints, made
+#     beforehand with `mcat masks -S masks.backend=selfie` and `mcat pose -S pose.backend=blazepose` on the demo's
+#     data: the test recordings do not change with the train split's size). serving.csv: pose_noise, mask_noise,
+#     seed, inputs (exact|serving), accuracy, macro-F1, macro ROC-AUC; the first seed's model of each dose comes back
+#     as model-noise<pose_noise>-<mask_noise>.pt
+# Usage: [PLAN=axes|compute|data48|averaging|serving] [SERVE=DIR] [DOSES=...] [SEEDS="0 1 2"] [DEADLINE_S=520]
+#        [WORKERS=6] [EXTRA="-S K=V ..."] bench/budget.sh OUT
 # OUT gets budget.csv, one row per finished run (the lane, then mcat experiments' table.csv row; the columns in
 # header.csv), and budget.log. A lane cut off by DEADLINE_S keeps the seeds it finished. EXTRA: overrides given last
 # to every command (to try the script: EXTRA="-S train.epochs=1 -S synth.sets_per_recording=1"). Runs on the
@@ -107,7 +116,38 @@ case ${PLAN:-axes} in
       LANE_SEEDS=$seed lane averaging more mask+pose "${tempo[@]}" -S "train.tempo_averaging=[1, 0.5, 0.33]" \
         -S "speedtest.factors=[1, 2, 4]" &
     done ;;
-  *) echo "PLAN must be axes, compute, data48 or averaging, got '$PLAN'" >&2; exit 2 ;;
+  serving)
+    serve=${SERVE:?PLAN=serving needs SERVE=DIR with masks/ and pose/ of the test recordings}
+    data r48 48 -S synth.splits.train.recordings=48
+    echo "data: $(( $(date +%s) - start )) s" >> "$log"
+    read -r -a seeds <<< "${SEEDS:-0 1 2}"
+    d=$work/r48
+    for seed in "${seeds[@]}"; do
+      for dose in ${DOSES:-0.0/0.0 0.5/0.0}; do
+        {
+          noise=${dose%/*} mask_noise=${dose#*/}
+          r=$work/runs/serving-$noise-$mask_noise-$seed s0=$(date +%s)
+          OMP_NUM_THREADS=2 timeout $(( deadline - s0 )) python3 -m mcat.cli train --no-track -S train.epochs=15 \
+            -S train.seed="$seed" -S train.augment.pose_noise="$noise" -S train.augment.mask_noise="$mask_noise" \
+            "${extra[@]}" --windows "$d/windows" --store "$d/ingested" --masks "$d/masks" --pose "$d/pose" \
+            --out "$r/model" > "$r.log" 2>&1 ||
+            { echo "serving $dose seed $seed failed:"; tail -n 3 "$r.log"; } >> "$log"
+          echo "serving $dose seed $seed: $(( $(date +%s) - s0 )) s" >> "$log"
+          [ "$seed" = "${seeds[0]}" ] && cp "$r/model/model.pt" "$out/model-noise$noise-$mask_noise.pt"
+          for inputs in exact serving; do
+            where=(--masks "$d/masks" --pose "$d/pose")
+            [ $inputs = serving ] && where=(--masks "$serve/masks" --pose "$serve/pose")
+            OMP_NUM_THREADS=2 python3 -m mcat.cli evaluate --no-track -S explain.per_class=0 \
+              -S 'evaluate.splits=[test]' --model "$r/model/model.pt" --windows "$d/windows" --store "$d/ingested" \
+              "${where[@]}" --reports "$r/$inputs" >> "$r.log" 2>&1 &&
+            python3 -c "import json, sys; t = json.load(open(sys.argv[1]))['test']; print(*sys.argv[2:], \
+t['accuracy'], t['macro_f1'], t['macro_roc_auc'], sep=',')" "$r/$inputs/metrics.json" "$noise" "$mask_noise" \
+              "$seed" "$inputs" >> "$out/serving.csv"
+          done
+        } &
+      done
+    done ;;
+  *) echo "PLAN must be axes, compute, data48, averaging or serving, got '$PLAN'" >&2; exit 2 ;;
 esac
 wait
 echo "all: $(( $(date +%s) - start )) s" >> "$log"

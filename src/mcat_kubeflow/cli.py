@@ -12,8 +12,10 @@ from mcat_kubeflow import run
 
 def run_pipeline_command(params: Params, args: argparse.Namespace) -> None:
     if args.action == "compile":
-        data_image, train_image = run.default_images(args.registry)
-        data_image, train_image = args.image or data_image, args.train_image or train_image
+        data_image, train_image = args.image, args.train_image
+        if not (data_image and train_image):  # only then the commit is needed, to tag the registry's images
+            default_data, default_train = run.default_images(args.registry)
+            data_image, train_image = data_image or default_data, train_image or default_train
         for problem in run.cluster_problems(params):
             print(f"mcat pipeline: warning: {problem}", file=sys.stderr)
         out = run.compile_pipeline(params, args.package, data_image, args.secret or None, train_image,

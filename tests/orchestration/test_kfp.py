@@ -2,6 +2,7 @@
 local run of the whole DAG producing a registered model in a real `mlflow server`, and clean errors."""
 
 import json
+import shutil
 import subprocess
 import uuid
 
@@ -47,6 +48,20 @@ def test_compile_writes_ir_that_kfp_loads_back(tmp_path, capsys):
     assert secrets[0]["secretName"] == "mcat-env"
     assert "MLFLOW_TRACKING_URI" in {m["envVar"] for m in secrets[0]["keyToEnv"]}
     assert '"preset"' not in ir["root"]["inputDefinitions"]["parameters"]["params"]["defaultValue"]
+
+
+def test_compile_outside_a_git_checkout_needs_only_the_images(tmp_path, monkeypatch, capsys):
+    shutil.copy(ROOT / "params.yaml", tmp_path)
+    shutil.copytree(ROOT / "presets", tmp_path / "presets")
+    monkeypatch.chdir(tmp_path)
+    package = tmp_path / "pipeline.yaml"
+    compile_tiny = ["pipeline", "compile", "--preset", "tiny", "--package", str(package)]
+    assert main(compile_tiny) == 1 and not package.exists()
+    assert "pass --image and --train-image" in capsys.readouterr().err
+    assert main([*compile_tiny, "--image", "registry.example/mcat:1-cpu", "--train-image",
+                 "registry.example/mcat:1-cuda"]) == 0
+    ir = next(yaml.safe_load_all(package.read_text()))
+    assert ir["deploymentSpec"]["executors"]["exec-train"]["container"]["image"] == "registry.example/mcat:1-cuda"
 
 
 def test_cluster_problems_name_each_selfie_model_on_a_relative_path():

@@ -67,6 +67,19 @@ def test_same_seed_same_dataset_whatever_the_workers_other_seed_other_dataset(tm
     assert (a / "videos/train_000.mp4").read_bytes() != (c / "videos/train_000.mp4").read_bytes()
 
 
+def test_more_train_recordings_leave_the_test_recordings_as_they_are(tmp_path):
+    """Budgets with more train recordings (`--preset real-video`, bench/budget.sh) are scored on the same test set."""
+    def render(train: int):
+        params = tiny_params(f"synth.splits.train.recordings={train}", "synth.splits.val.recordings=0",
+                             "synth.splits.test.recordings=1")
+        return synth(params.synth, tmp_path / str(train)).out
+    few, more = render(1), render(3)
+    test_files = sorted(p.relative_to(few) for p in few.rglob("test_*"))
+    assert len(test_files) == 4  # video, labels, masks, pose
+    for name in test_files:
+        assert (few / name).read_bytes() == (more / name).read_bytes(), name
+
+
 def rep_period_seconds(masks: np.ndarray, labels: np.ndarray, fps: float) -> float:
     """Dominant period of the silhouette's vertical centroid during the exercise frames (FFT peak)."""
     rows = np.arange(masks.shape[1])[None, :]
