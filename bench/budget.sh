@@ -127,6 +127,7 @@ case ${PLAN:-axes} in
         {
           noise=${dose%/*} mask_noise=${dose#*/}
           r=$work/runs/serving-$noise-$mask_noise-$seed s0=$(date +%s)
+          [ $(( deadline - s0 )) -gt 30 ] || { echo "serving $dose: deadline before seed $seed" >> "$log"; exit; }
           OMP_NUM_THREADS=2 timeout $(( deadline - s0 )) python3 -m mcat.cli train --no-track -S train.epochs=15 \
             -S train.seed="$seed" -S train.augment.pose_noise="$noise" -S train.augment.mask_noise="$mask_noise" \
             "${extra[@]}" --windows "$d/windows" --store "$d/ingested" --masks "$d/masks" --pose "$d/pose" \
