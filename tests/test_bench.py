@@ -74,3 +74,33 @@ def test_a_bench_given_a_bad_list_or_missing_data_says_so_in_one_line(tiny_train
                               cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
         assert message in proc.stderr.splitlines()[-1], proc.stderr
+
+
+def test_sets_as_clips_cuts_every_set_into_a_clip_that_predict_scores(tiny_dataset, tiny_trained, tmp_path):
+    import csv
+
+    import cv2
+    import numpy as np
+
+    from mcat.cli import main
+    from mcat.data.framewise import read_classes, read_label_csv
+    from mcat.predict.timeline import runs
+
+    out = tmp_path / "clips"
+    said = run("bench/sets_as_clips.py", "--data", str(tiny_dataset), "--split", "test", "--context", "0.5", "--out",
+               str(out))
+    rows = list(csv.DictReader((out / "clips.csv").open()))
+    labels = read_label_csv(tiny_dataset / "labels/test_000.csv", 4, "test_000").astype(np.int64)
+    sets = [s for s in runs(labels) if s.label > 0]
+    names = read_classes(tiny_dataset / "classes.csv")
+    assert [(r["video"], r["exercise"]) for r in rows] == [(f"test_000_set{k}.mp4", names[s.label])
+                                                           for k, s in enumerate(sets)]
+    assert f"{len(sets)} sets of 1 test videos" in said
+    for row, s in zip(rows, sets):  # the set and half a second (15 frames) either side, inside the video
+        capture = cv2.VideoCapture(str(out / row["video"]))
+        assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == min(s.end + 15, len(labels)) - max(s.start - 15, 0)
+        capture.release()
+    assert main(["predict", str(out), "--clip-labels", str(out / "clips.csv"), "--model",
+                 str(tiny_trained[2] / "model.pt"), "--out", str(tmp_path / "scored"), "--preset", "tiny", "-S",
+                 "predict.mask_backend=background"]) == 0
+    assert len(list(csv.DictReader((tmp_path / "scored/clips.csv").open()))) == len(sets)

@@ -173,8 +173,8 @@ def _predict(params: Params, args: argparse.Namespace) -> None:
     if model is None:
         model, what = default_model(params.registry.model_name)
         print(f"mcat predict: using {model}, {what} (choose another with --model)", file=sys.stderr)
-    for result in predict(params.predict, model, args.videos, args.out, masks=params.masks, pose=params.pose,
-                          device=params.train.device, annotate=args.annotate, labels=args.labels):
+
+    def said(result) -> None:  # each video's line as soon as it is done
         duration = result.frames / result.fps
         scored = "" if result.scores is None else (
             f", frame accuracy {result.scores['frame_accuracy']:.3f}, segment recall "
@@ -182,7 +182,13 @@ def _predict(params: Params, args: argparse.Namespace) -> None:
         main = result.exercise
         print(f"{result.video}: mostly {main.name} (top class of {main.window_share:.0%} of "
               f"{len(result.starts)} windows, {main.active_share:.0%} exercising), {len(result.segments)} segments"
-              f"{scored}, {duration / result.seconds:.2f}x real time -> {result.out}")
+              f"{scored}, {duration / result.seconds:.2f}x real time -> {result.out}", flush=True)
+
+    done = predict(params.predict, model, args.videos, args.out, masks=params.masks, pose=params.pose,
+                   device=params.train.device, annotate=args.annotate, labels=args.labels, clip_labels=args.clip_labels,
+                   on_video=said)
+    if done.clips is not None:
+        print(f"{done.clips.line()} -> {args.out / 'clips.json'}")
 
 
 def _export(params: Params, args: argparse.Namespace) -> None:
@@ -386,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", type=Path,
                    help="the true labels: a frame,label CSV (one row per video frame, the model's class ids), or a "
                         "folder of <video name>.csv; the timeline shows them and segments.json scores against them")
+    p.add_argument("--clip-labels", type=Path,
+                   help="a video,exercise CSV naming the one exercise each video shows (file name or stem, and one of "
+                        "the model's exercise names): scores the clips' main exercises into <out>/clips.json")
     p = stage("export", _export, "write the model as ONNX (fp32 or int8) or TorchScript for serving and the edge; "
               "predict, evaluate and speedtest take the file as --model", [data_paths])
     p.add_argument("--model", default="models/model.pt", help="a model file or an MLflow URI such as "

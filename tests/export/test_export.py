@@ -67,9 +67,9 @@ def test_predict_runs_an_exported_model_on_a_video(onnx_file, tiny_dataset, tiny
     params = tiny_params("predict.mask_backend=background")
     path = onnx_file.path
     video = tiny_dataset / "videos/test_000.mp4"
-    [onnx_run] = predict(params.predict, str(path), [video], tmp_path / "onnx", masks=params.masks)
+    [onnx_run] = predict(params.predict, str(path), [video], tmp_path / "onnx", masks=params.masks).videos
     [torch_run] = predict(params.predict, str(tiny_trained[2] / "model.pt"), [video], tmp_path / "pt",
-                          masks=params.masks)
+                          masks=params.masks).videos
     np.testing.assert_allclose(onnx_run.probs, torch_run.probs, atol=1e-5)
 
 

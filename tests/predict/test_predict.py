@@ -62,7 +62,7 @@ def test_predict_cuts_each_window_as_the_model_was_trained(tiny_store, tiny_trai
 def test_predict_runs_a_real_segmenter_over_a_video(tiny_dataset, tiny_trained, tmp_path):
     params = tiny_params("predict.mask_backend=background")
     [result] = predict(params.predict, str(tiny_trained[2] / "model.pt"), [tiny_dataset / "videos/train_000.mp4"], tmp_path,
-                       masks=params.masks)
+                       masks=params.masks).videos
     truth = read_label_csv(tiny_dataset / "labels/train_000.csv", 4, "train_000")
     assert result.frames == len(truth) and result.probs.shape[1] == 4
     assert sum(s.end - s.start for s in result.segments) == len(truth)
@@ -170,3 +170,71 @@ def test_without_model_predict_uses_the_demo_model_and_says_so(tiny_dataset, tin
     assert main(args) == 0
     assert "using models/model.pt" in capsys.readouterr().err
     assert (tmp_path / "reports/predictions/val_000/segments.json").is_file()
+
+
+def test_clip_labels_score_each_videos_main_exercise(tiny_dataset, tiny_trained, tmp_path, capsys):
+    """``--clip-labels`` scores every video's main exercise (the answer segments.json leads with) against the one
+    exercise its row names, however the row spells the video (file name or stem) and the exercise (case, spaces)."""
+    videos = tmp_path / "clips"
+    videos.mkdir()
+    rids = ("test_000", "val_000", "train_000")
+    for rid in rids:
+        shutil.copy(tiny_dataset / f"videos/{rid}.mp4", videos)
+    labels = tmp_path / "clips.csv"
+    labels.write_text("video,exercise\ntest_000.mp4,Bicep Curls\nval_000,bicep_curls\ntrain_000.mp4,squats\n")
+    out = tmp_path / "predictions"
+    code = main(["predict", str(videos), "--model", str(tiny_trained[2] / "model.pt"), "--out", str(out),
+                 "--clip-labels", str(labels), "--preset", "tiny", "-S", "predict.mask_backend=background"])
+    assert code == 0
+    truth = {"test_000": "bicep_curls", "val_000": "bicep_curls", "train_000": "squats"}
+    answers = {rid: json.loads((out / rid / "segments.json").read_text())["exercise"]["class"] for rid in rids}
+    right = sum(answers[rid] == truth[rid] for rid in rids)
+    rows = {r["video"]: r for r in csv.DictReader((out / "clips.csv").open())}
+    assert {(v, r["exercise"], r["predicted"], r["right"]) for v, r in rows.items()} == {
+        (f"{rid}.mp4", truth[rid], answers[rid], str(int(answers[rid] == truth[rid]))) for rid in rids}
+    summary = json.loads((out / "clips.json").read_text())
+    assert (summary["clips"], summary["right"]) == (3, right) and summary["accuracy"] == pytest.approx(right / 3)
+    low, high = summary["interval95"]
+    assert 0 <= low <= right / 3 <= high <= 1 and high - low > 0.4  # three clips say little, and the interval shows it
+    assert summary["chance"] == pytest.approx(1 / 3)  # three exercises (non_activity is never an answer)
+    assert summary["answered"] == {name: list(answers.values()).count(name)
+                                   for name in ("squats", "jumping_jacks", "bicep_curls")}
+    per_exercise = summary["per_exercise"]
+    assert per_exercise["bicep_curls"]["clips"] == 2 and per_exercise["jumping_jacks"]["recall"] is None
+    assert np.array(summary["confusion"]["counts"]).sum() == 3 and (out / "clips_confusion.png").stat().st_size > 0
+    assert f"{right} of 3 clips named right" in capsys.readouterr().out
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("video,exercise\ntest_000.mp4,planks\n", "line 2: the model does not know the exercise 'planks'; it knows squats"),
+    ("video,exercise\ntest_000.mp4,non_activity\n", "does not know the exercise 'non_activity'"),
+    ("video,exercise\nother.mp4,squats\n", "names video 'other.mp4', which is not among the 1 videos"),
+    ("video,exercise\ntest_000.mp4,squats\ntest_000,squats\n", "line 3: test_000.mp4 has a label already"),
+    ("video,exercise\n", "has no row for test_000.mp4"),
+    ("clip,label\ntest_000.mp4,squats\n", "lacks column(s) video, exercise"),
+])
+def test_bad_clip_labels_say_what_is_wrong_before_anything_is_written(rows, message, tiny_dataset, tiny_trained,
+                                                                      tmp_path, capsys):
+    labels = tmp_path / "clips.csv"
+    labels.write_text(rows)
+    out = tmp_path / "out"
+    code = main(["predict", str(tiny_dataset / "videos/test_000.mp4"), "--clip-labels", str(labels), "--model",
+                 str(tiny_trained[2] / "model.pt"), "--out", str(out), "--preset", "tiny",
+                 "-S", "predict.mask_backend=background"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and message in err and "\n" not in err, err
+    assert not out.exists()
+
+
+def test_two_videos_of_one_name_would_overwrite_each_other_and_are_refused(tiny_dataset, tiny_trained, tmp_path,
+                                                                           capsys):
+    (tmp_path / "a").mkdir()
+    shutil.copy(tiny_dataset / "videos/test_000.mp4", tmp_path / "a")
+    out = tmp_path / "out"
+    code = main(["predict", str(tmp_path / "a"), str(tiny_dataset / "videos/test_000.mp4"), "--model",
+                 str(tiny_trained[2] / "model.pt"), "--out", str(out), "--preset", "tiny",
+                 "-S", "predict.mask_backend=background"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "would both write test_000/" in err and "\n" not in err, err
+    assert not out.exists()

@@ -120,8 +120,9 @@ def test_champion_loads_as_pyfunc_is_served_over_rest_and_predicts_videos(mlflow
 
     video, predict_params = tiny_dataset / "videos/test_000.mp4", params_for(name, "predict.mask_backend=background")
     [by_uri] = predict(predict_params.predict, f"models:/{name}@champion", [video], tmp_path / "by_uri",
-                       masks=predict_params.masks)
-    [by_file] = predict(predict_params.predict, str(model_a), [video], tmp_path / "by_file", masks=predict_params.masks)
+                       masks=predict_params.masks).videos
+    [by_file] = predict(predict_params.predict, str(model_a), [video], tmp_path / "by_file",
+                        masks=predict_params.masks).videos
     np.testing.assert_allclose(by_uri.probs, by_file.probs, rtol=1e-5)
 
 

@@ -82,7 +82,7 @@ def test_predict_computes_the_keypoints_of_a_video_on_the_fly(pose_model, tiny_d
     for module in (video_module, pose_stage):  # the decode loop, wherever it is called from
         monkeypatch.setattr(module, "read_frames", lambda *a, **k: decodes.append(a[0]) or read_frames(*a, **k))
     [run] = predict(params.predict, str(result.model_path), [video], tmp_path / "p", masks=params.masks,
-                    pose=params.pose)
+                    pose=params.pose).videos
     assert decodes == [video]  # masks and keypoints from one decode
     assert run.probs.shape == (len(run.starts), 4) and (tmp_path / "p/test_000/segments.json").is_file()
     assert "trained on 'provided' keypoints and predicts on 'blazepose'" in capsys.readouterr().err

@@ -20,14 +20,14 @@ def pyplot():
     return plt
 
 
-def confusion_png(confusion: np.ndarray, names: list[str], title: str, path: Path) -> None:
-    """Counts and row-normalised shares side by side."""
+def confusion_png(confusion: np.ndarray, names: list[str], title: str, path: Path, unit: str = "windows") -> None:
+    """Counts of ``unit`` and row-normalised shares side by side."""
     plt = pyplot()
     confusion = np.asarray(confusion)
     shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     size = 4 + 0.45 * len(names)
     fig, axes = plt.subplots(1, 2, figsize=(2 * size, size), constrained_layout=True)
-    for ax, values, fmt, label in ((axes[0], confusion, "d", "windows"), (axes[1], shares, ".2f", "share of row")):
+    for ax, values, fmt, label in ((axes[0], confusion, "d", unit), (axes[1], shares, ".2f", "share of row")):
         image = ax.imshow(values, cmap="Blues")
         ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
         ax.set_yticks(range(len(names)), names, fontsize=8)

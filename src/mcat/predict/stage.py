@@ -11,6 +11,9 @@ Per video, under ``<out>/<video stem>/``::
     timeline.png     the segments as coloured bars over time, with a legend (and the truth above them, with --labels)
     annotated.mp4    (with --annotate) the video with the current exercise written on it, on the model's clock
 
+With ``--clip-labels`` (a ``video,exercise`` CSV: the one exercise each clip shows), ``<out>/clips.csv``,
+``clips.json`` and ``clips_confusion.png`` score every video's main exercise against it (:mod:`mcat.predict.clips`).
+
 With ``--labels`` (a ``frame,label`` CSV per video: one row per video frame, label ids in the model's class order,
 as in the ``framewise`` layout), ``segments.json`` also holds the true segments and the scores of the timeline
 against them (frame accuracy, segment accuracy, recall and precision: :func:`~mcat.predict.timeline.segment_scores`).
@@ -28,6 +31,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -44,6 +48,7 @@ from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
 from mcat.model_names import reads_pose
 from mcat.modelfile import ModelFile
+from mcat.predict.clips import ClipScores, read_clip_labels, score_clips
 from mcat.pose.stage import CroppedPose, make_estimator
 from mcat.predict.report import annotate_video, timeline_png, write_reports
 from mcat.predict.timeline import (MainExercise, Segment, frame_labels, frames_of, main_exercise, merge_short, runs,
@@ -65,6 +70,12 @@ class Prediction:
     exercise: MainExercise  # the video's one exercise, as an answer for a clip of one exercise
     seconds: float  # wall time of decoding, masks and model
     scores: dict[str, float] | None = None  # against the true labels, when given
+
+
+@dataclass(frozen=True)
+class Predictions:
+    videos: list[Prediction]
+    clips: ClipScores | None = None  # the main exercises against --clip-labels, when given
 
 
 DEMO_MODEL = Path("models/model.pt")
@@ -99,6 +110,8 @@ def framing_of(model: ModelFile) -> Framing:
 
 
 def find_videos(inputs: list[Path]) -> list[Path]:
+    """The videos of ``inputs`` (files, and the videos in folders); each writes ``<out>/<stem>/``, so stems must
+    differ."""
     videos = []
     for path in inputs:
         if path.is_dir():
@@ -110,6 +123,12 @@ def find_videos(inputs: list[Path]) -> list[Path]:
             videos.append(path)
         else:
             raise McatError(f"{path} does not exist")
+    stems: dict[str, Path] = {}
+    for video in videos:
+        if video.stem in stems:
+            raise McatError(f"{stems[video.stem]} and {video} would both write {video.stem}/: rename one or predict "
+                            "them in two runs with different --out")
+        stems[video.stem] = video
     return videos
 
 
@@ -230,15 +249,19 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
 
 def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path, *, masks: MasksParams,
             pose: PoseParams | None = None, device: str = "auto", annotate: bool = False,
-            labels: Path | None = None) -> list[Prediction]:
+            labels: Path | None = None, clip_labels: Path | None = None,
+            on_video: Callable[[Prediction], None] | None = None) -> Predictions:
     """Predict every video in ``inputs`` (files or folders) into ``out/<stem>/`` on ``device``; ``masks`` holds
     the settings of ``params.mask_backend``, ``pose`` those of ``params.pose_backend`` (for a model that reads
-    keypoints); ``labels`` a label CSV, or a folder of them (:func:`find_labels`)."""
+    keypoints); ``labels`` a label CSV, or a folder of them (:func:`find_labels`); ``clip_labels`` a
+    ``video,exercise`` CSV, to score each video's main exercise (:mod:`mcat.predict.clips`); ``on_video`` is called
+    with each video's prediction as soon as it is written."""
     videos = find_videos(inputs)
     label_files = find_labels(videos, labels)
     device = resolve_device(device)
     model = load_model(model_ref, device)
     truth = {video: read_label_csv(path, len(model.class_names), video.name) for video, path in label_files.items()}
+    exercises = None if clip_labels is None else read_clip_labels(clip_labels, videos, model.class_names)
     for video in videos:  # every input checked before any output is written
         info = probe(video)
         frames = framing_of(model).clock_frames(info.announced, info.checked_fps(video))
@@ -258,8 +281,14 @@ def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path
         try:
             done.append(predict_video(params, model, segmenter, video, Path(out) / video.stem, device,
                                       masks.batch_size, annotate, truth.get(video), estimator))
+            if on_video is not None:
+                on_video(done[-1])
         except McatError as exc:
             kept = f" (predictions of {', '.join(str(p.video) for p in done)} are in {out})" if done else ""
             message = str(exc) if str(video) in str(exc) else f"{video}: {exc}"
             raise McatError(message + kept) from None
-    return done
+    if exercises is None:
+        return Predictions(done)
+    return Predictions(done, score_clips([exercises[p.video] for p in done], [p.exercise.label for p in done],
+                                         [p.exercise.mean_probability for p in done], videos, model.class_names,
+                                         Path(out)))
