@@ -193,6 +193,7 @@ def test_clip_labels_score_each_videos_main_exercise(tiny_dataset, tiny_trained,
     assert {(v, r["exercise"], r["predicted"], r["right"]) for v, r in rows.items()} == {
         (f"{rid}.mp4", truth[rid], answers[rid], str(int(answers[rid] == truth[rid]))) for rid in rids}
     summary = json.loads((out / "clips.json").read_text())
+    assert summary["model"] == str(tiny_trained[2] / "model.pt")
     assert (summary["clips"], summary["right"]) == (3, right) and summary["accuracy"] == pytest.approx(right / 3)
     low, high = summary["interval95"]
     assert 0 <= low <= right / 3 <= high <= 1 and high - low > 0.4  # three clips say little, and the interval shows it

@@ -6,8 +6,9 @@ named right, with a 95 % interval, against chance, and which exercises it mistak
 Written beside the per-video folders::
 
     clips.csv             video, exercise, predicted, mean_probability, right
-    clips.json            accuracy with its Wilson interval, chance, per-exercise recall, what the model answered
-                          how often, and the confusion matrix (rows: true exercise, columns: answer)
+    clips.json            the model scored, accuracy with its Wilson interval, chance, per-exercise recall, what
+                          the model answered how often, and the confusion matrix (rows: true exercise, columns:
+                          answer)
     clips_confusion.png   that matrix, in counts and row shares
 """
 
@@ -75,9 +76,10 @@ class ClipScores:
 
 
 def score_clips(truth: list[int], answers: list[int], probabilities: list[float], videos: list[Path],
-                class_names: list[str], out: Path) -> ClipScores:
+                class_names: list[str], out: Path, model: str) -> ClipScores:
     """Score each video's main exercise ``answers`` (class ids, with their mean ``probabilities``) against its
-    true exercise ``truth`` and write clips.csv, clips.json and clips_confusion.png into ``out``."""
+    true exercise ``truth`` and write clips.csv, clips.json (naming the ``model`` scored) and clips_confusion.png
+    into ``out``."""
     from scipy.stats import binomtest
     from sklearn.metrics import confusion_matrix
 
@@ -92,7 +94,7 @@ def score_clips(truth: list[int], answers: list[int], probabilities: list[float]
     write_csv(out / "clips.csv", ["video", "exercise", "predicted", "mean_probability", "right"],
               [(v.name, class_names[t], class_names[a], round(q, 4), int(t == a))
                for v, t, a, q in zip(videos, truth, answers, probabilities)])
-    summary = {"clips": scores.clips, "right": scores.right, "accuracy": scores.accuracy,
+    summary = {"model": model, "clips": scores.clips, "right": scores.right, "accuracy": scores.accuracy,
                "interval95": list(scores.interval), "interval_method": "Wilson score, over clips",
                "chance": scores.chance,
                "per_exercise": {name: {"clips": int(row.sum()), "right": int(row[i]),

@@ -290,5 +290,5 @@ def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path
     if exercises is None:
         return Predictions(done)
     return Predictions(done, score_clips([exercises[p.video] for p in done], [p.exercise.label for p in done],
-                                         [p.exercise.mean_probability for p in done], videos, model.class_names,
-                                         Path(out)))
+                                         [p.exercise.mean_probability for p in done], [p.video for p in done],
+                                         model.class_names, Path(out), model_ref))
