@@ -48,8 +48,8 @@ from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
 from mcat.model_names import reads_pose
 from mcat.modelfile import ModelFile
-from mcat.predict.clips import ClipScores, read_clip_labels, score_clips
 from mcat.pose.stage import CroppedPose, make_estimator
+from mcat.predict.clips import ClipScores, read_clip_labels, score_clips
 from mcat.predict.report import annotate_video, timeline_png, write_reports
 from mcat.predict.timeline import (MainExercise, Segment, frame_labels, frames_of, main_exercise, merge_short, runs,
                                    segment_scores)
