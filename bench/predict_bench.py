@@ -17,7 +17,7 @@ majority of the windows' top classes. ``exact`` feeds the renderer's own masks (
 the reference that separates mask errors from model errors. Pass ``--model`` a model trained on a
 backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch. A model
 that reads keypoints gets them from ``predict.pose_backend`` (BlazePose) on the fly, inside the timed part, on
-every n-th frame for each n of ``--pose-every`` (``predict.pose_every``; one row each). ``--tempo-averaging``
+every n-th frame for each n of ``--pose-every`` (``predict.pose_every``; one row each; default: params.yaml's). ``--tempo-averaging``
 scores the same network with each set of test-time tempo averaging factors (``train.tempo_averaging``; ``;``
 between sets; one row each; default: what the model was trained with).
 """
@@ -100,8 +100,9 @@ def main() -> None:
     parser.add_argument("--backends", default="selfie:litert,selfie:opencv,background,exact")
     parser.add_argument("--videos", type=int, help="only the first N videos of the split (default: all)")
     parser.add_argument("--split", default="test", help="test: fast executions (the speed shift); val: slow ones")
-    parser.add_argument("--pose-every", type=ints, default=[1], help="comma-separated predict.pose_every values, one row each "
-                                                          "(a model that reads keypoints: every n-th frame estimated)")
+    parser.add_argument("--pose-every", type=ints, help="comma-separated predict.pose_every values, one row each "
+                                                 "(a model that reads keypoints: every n-th frame estimated; default: "
+                                                 "params.yaml's)")
     parser.add_argument("--tempo-averaging", type=float_sets, help="sets of train.tempo_averaging factors, e.g. '1;1,0.5', one row each "
                                                   "(default: the model's own)")
     args = parser.parse_args()
@@ -117,7 +118,7 @@ def main() -> None:
     classes = read_classes(args.data / "classes.csv")
     print(f"{len(recordings)} {args.split} videos ({recordings[0]['domain']} executions), {params.synth.width}x{params.synth.height} at {params.synth.fps:g} fps; "
           f"model {args.model.name} ({model.input_mode}) at {model.preprocessing.resolution} px on {device}")
-    everies = args.pose_every if estimator is not None else [1]
+    everies = (args.pose_every or [params.predict.pose_every]) if estimator is not None else [1]
     averagings = args.tempo_averaging or [model.preprocessing.tempo_averaging]
     rows = ((b, n, a) for b in args.backends.split(",") for n in everies for a in averagings)
     for backend, every, averaging in rows:
