@@ -18,8 +18,8 @@ the reference that separates mask errors from model errors. Pass ``--model`` a m
 backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch. A model
 that reads keypoints gets them from ``predict.pose_backend`` (BlazePose) on the fly, inside the timed part, on
 every n-th frame for each n of ``--pose-every`` (``predict.pose_every``; one row each; default: params.yaml's).
-``--tempo-averaging`` scores the same network with each set of test-time tempo averaging factors (``train.tempo_averaging``; ``;``
-between sets; one row each; default: what the model was trained with).
+``--tempo-averaging`` scores the same network with each set of test-time tempo averaging factors
+(``train.tempo_averaging``; ``;`` between sets; one row each; default: what the model was trained with).
 """
 
 from __future__ import annotations

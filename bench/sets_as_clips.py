@@ -23,10 +23,11 @@ from mcat.predict.timeline import runs
 from options import run
 
 
-def cut(video: Path, labels: np.ndarray, context: int, names: list[str], out: Path) -> list[tuple[str, str]]:
-    """Write each exercise set (a run of one class id > 0 in ``labels`` int [N]) of ``video`` with ``context``
-    frames either side into ``out`` as ``<stem>_set<k>.mp4``; its (file name, exercise) rows."""
+def cut(video: Path, labels: np.ndarray, seconds: float, names: list[str], out: Path) -> list[tuple[str, str]]:
+    """Write each exercise set (a run of one class id > 0 in ``labels`` int [N]) of ``video`` with ``seconds`` of
+    context either side into ``out`` as ``<stem>_set<k>.mp4``; its (file name, exercise) rows."""
     info = probe(video)
+    context = round(seconds * info.fps)
     frames = list(read_frames(video, len(labels), None))
     rows = []
     for k, seg in enumerate(s for s in runs(labels) if s.label > 0):
@@ -48,6 +49,8 @@ def main() -> None:
     parser.add_argument("--context", type=float, default=1.0, help="seconds kept before and after each set")
     parser.add_argument("--out", type=Path, required=True, help="the folder to write (replaced)")
     args = parser.parse_args()
+    if args.context < 0:
+        parser.error(f"--context {args.context:g}: seconds of context cannot be negative")
     manifest = read_csv(args.data / "manifest.csv", ("recording_id", "video", "labels", "split"), "the manifest")
     names = read_classes(args.data / "classes.csv")
     recordings = [r for r in manifest if r["split"] == args.split]
@@ -58,7 +61,7 @@ def main() -> None:
         for r in recordings:
             video = args.data / r["video"]
             labels = read_label_csv(args.data / r["labels"], len(names), r["recording_id"]).astype(np.int64)
-            rows += cut(video, labels, round(args.context * probe(video).fps), names, tmp)
+            rows += cut(video, labels, args.context, names, tmp)
         write_csv(tmp / "clips.csv", ["video", "exercise"], rows)
     print(f"{len(rows)} sets of {len(recordings)} {args.split} videos -> {args.out}; score them with: mcat predict "
           f"{args.out} --clip-labels {args.out / 'clips.csv'}")

@@ -1,9 +1,16 @@
 """The benchmarks stay runnable (tiny sizes; no timing is asserted)."""
 
+import csv
 import subprocess
 import sys
 
+import cv2
+import numpy as np
+
 from conftest import ROOT
+from mcat.cli import main
+from mcat.data.framewise import read_classes, read_label_csv
+from mcat.predict.timeline import runs
 
 
 def run(*args: str) -> str:
@@ -77,15 +84,6 @@ def test_a_bench_given_a_bad_list_or_missing_data_says_so_in_one_line(tiny_train
 
 
 def test_sets_as_clips_cuts_every_set_into_a_clip_that_predict_scores(tiny_dataset, tiny_trained, tmp_path):
-    import csv
-
-    import cv2
-    import numpy as np
-
-    from mcat.cli import main
-    from mcat.data.framewise import read_classes, read_label_csv
-    from mcat.predict.timeline import runs
-
     out = tmp_path / "clips"
     said = run("bench/sets_as_clips.py", "--data", str(tiny_dataset), "--split", "test", "--context", "0.5", "--out",
                str(out))
