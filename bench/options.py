@@ -37,6 +37,14 @@ def ints(text: str) -> list[int]:
     return _numbers(text, int, "whole numbers")
 
 
+def switches(text: str) -> list[bool]:
+    """``"on,off"`` → [True, False]."""
+    values = text.split(",")
+    if not set(values) <= {"on", "off"}:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of on and off, e.g. on,off")
+    return [v == "on" for v in values]
+
+
 def float_sets(text: str) -> list[tuple[float, ...]]:
     """``"1;1,0.5"`` → [(1.0,), (1.0, 0.5)]: sets separated by ``;``, numbers by ``,``; each > 0."""
     return [tuple(floats(part)) for part in text.split(";")]

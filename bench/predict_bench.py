@@ -2,7 +2,7 @@
 
     python bench/predict_bench.py [--model models/model.pt] [--data data/synthetic] [--videos 4]
                                   [--backends selfie:litert,selfie:litert:whole,selfie:opencv,background,exact]
-                                  [--pose-every 1,2]
+                                  [--pose-every 1,2] [--pose-thread on,off] [--frame-tokens on,off]
                                   [--tempo-averaging "1;1,0.5"]
 
 Needs `make demo` first (its model and synthetic dataset). Prints, per backend (``selfie:RUNTIME`` picks
@@ -17,7 +17,10 @@ majority of the windows' top classes. ``exact`` feeds the renderer's own masks (
 the reference that separates mask errors from model errors. Pass ``--model`` a model trained on a
 backend's masks (``-S masks.backend=selfie``) to measure that backend without the train/serve mismatch. A model
 that reads keypoints gets them from ``predict.pose_backend`` (BlazePose) on the fly, inside the timed part, on
-every n-th frame for each n of ``--pose-every`` (``predict.pose_every``; one row each; default: params.yaml's).
+every n-th frame for each n of ``--pose-every`` (``predict.pose_every``; one row each; default: params.yaml's), in a
+second thread or not (``--pose-thread``, ``predict.pose_thread``; default: params.yaml's). ``--frame-tokens off``
+scores every window from its clip instead of from its frames' tokens encoded once (what predict does for MCAT;
+the same probabilities), the way predict ran before.
 ``--tempo-averaging`` scores the same network with each set of test-time tempo averaging factors
 (``train.tempo_averaging``; ``;`` between sets; one row each; default: what the model was trained with).
 """
@@ -26,21 +29,22 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from mcat.config import load_params
 from mcat.data.framewise import read_classes, read_csv, read_label_csv
-from mcat.inference import resolve_device
+from mcat.inference import ClipsOnly, resolve_device
 from mcat.data.framing import Framing
 from mcat.data.video import resize_masks
 from mcat.masks.backends import backend_settings, fitted, make_segmenter
 from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file, tempo_averaged
-from mcat.predict.stage import framing_of, pose_estimator, predict_video
+from mcat.predict.stage import framing_of, pose_estimator, predict_video, segmenter_threads
 from mcat.predict.timeline import frame_labels, frames_of, main_exercise, runs, segment_scores
-from options import float_sets, ints, run, shared_models
+from options import float_sets, ints, run, shared_models, switches
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,6 +107,10 @@ def main() -> None:
     parser.add_argument("--pose-every", type=ints, help="comma-separated predict.pose_every values, one row each "
                                                  "(a model that reads keypoints: every n-th frame estimated; default: "
                                                  "params.yaml's)")
+    parser.add_argument("--pose-thread", type=switches, help="on,off: keypoints in a second thread or not, one row "
+                                                             "each (default: params.yaml's predict.pose_thread)")
+    parser.add_argument("--frame-tokens", type=switches, default=[True],
+                        help="on,off: windows scored from per-frame tokens (predict's way for MCAT) or from clips")
     parser.add_argument("--tempo-averaging", type=float_sets, help="sets of train.tempo_averaging factors, e.g. '1;1,0.5', one row each "
                                                   "(default: the model's own)")
     args = parser.parse_args()
@@ -120,12 +128,17 @@ def main() -> None:
           f"model {args.model.name} ({model.input_mode}) at {model.preprocessing.resolution} px on {device}")
     everies = (args.pose_every or [params.predict.pose_every]) if estimator is not None else [1]
     averagings = args.tempo_averaging or [model.preprocessing.tempo_averaging]
-    rows = ((b, n, a) for b in args.backends.split(",") for n in everies for a in averagings)
-    for backend, every, averaging in rows:
-        settings = params.predict.model_copy(update={"pose_every": every})
+    threads = (args.pose_thread or [params.predict.pose_thread]) if estimator is not None else [False]
+    rows = ((b, n, t, f, a) for b in args.backends.split(",") for n in everies for t in threads
+            for f in args.frame_tokens for a in averagings)
+    for backend, every, thread, tokens, averaging in rows:
+        settings = params.predict.model_copy(update={"pose_every": every, "pose_thread": thread})
         scorer = tempo_averaged(model, averaging)
+        if not tokens:
+            scorer = replace(scorer, model=ClipsOnly(scorer.model))
         if backend != "exact":
-            segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend)))
+            segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend),
+                                                segmenter_threads(settings, estimator)))
         seconds = duration = 0.0
         scores, ious, votes = [], [], []
         with tempfile.TemporaryDirectory() as out:
@@ -147,7 +160,8 @@ def main() -> None:
                 votes += set_votes(result.starts, result.probs, truth, T, model.class_names)
         raw = {k: np.mean([s[0][k] for s in scores]) for k in scores[0][0]}
         timeline = {k: np.mean([s[1][k] for s in scores]) for k in scores[0][1]}
-        name = backend if estimator is None else f"{backend}, keypoints every {every}"
+        name = backend if estimator is None else f"{backend}, keypoints every {every}{' in a thread' * thread}"
+        name += ", frame tokens" if tokens else ", clips"
         name += f", tempo averaging {','.join(f'{f:g}' for f in averaging)}"
         print(f"{name:<14} {duration / seconds:5.2f}x real time ({duration:.0f} s of video in {seconds:.1f} s)   "
               f"mask IoU {np.mean(ious):.3f}   "

@@ -127,3 +127,15 @@ def predict_proba(model: nn.Module, loader: DataLoader, device: torch.device) ->
             probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
             labels.append(np.asarray(target, np.int64))
     return np.concatenate(labels), np.concatenate(probs)
+
+
+class ClipsOnly(nn.Module):
+    """``network`` scored from whole window clips only: it hides MCAT's per-frame tokens, with which prediction
+    encodes each frame once (:func:`mcat.predict.stage.classify`); the reference that path is checked against."""
+
+    def __init__(self, network: nn.Module):
+        super().__init__()
+        self.network = network
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.network(*inputs)

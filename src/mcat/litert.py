@@ -29,9 +29,15 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def interpreter(path: Path, *, needs: str, otherwise: str):
-    """A ready LiteRT interpreter of the ``.tflite`` file at ``path``. ``needs``: the model it must be (for the
-    error); ``otherwise``: what to do on a platform without the ai-edge-litert wheel."""
+def cores() -> int:
+    """The cores this process may use, a container's CPU quota included (OpenCV's thread count)."""
+    return max(1, cv2.getNumThreads())
+
+
+def interpreter(path: Path, *, needs: str, otherwise: str, threads: int | None = None):
+    """A ready LiteRT interpreter of the ``.tflite`` file at ``path`` on ``threads`` threads (None: :func:`cores`).
+    ``needs``: the model it must be (for the error); ``otherwise``: what to do on a platform without the
+    ai-edge-litert wheel."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
@@ -39,8 +45,7 @@ def interpreter(path: Path, *, needs: str, otherwise: str):
                         f"for this platform; {otherwise}") from None
     try:
         with _native_stderr_silenced():
-            # OpenCV's thread count: the cores this process may use, a container's CPU quota included
-            runner = Interpreter(model_path=str(path), num_threads=max(1, cv2.getNumThreads()))
+            runner = Interpreter(model_path=str(path), num_threads=threads or cores())
             runner.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise McatError(f"LiteRT cannot load {path} as a TFLite model ({str(exc).strip().splitlines()[0]}); it "

@@ -108,3 +108,23 @@ def test_keypoints_alone_learn_what_the_pixels_cannot_tell():
         with torch.no_grad():
             accuracy[mode] = (call().argmax(dim=1) == labels).float().mean().item()
     assert accuracy["pose"] == 1.0 and accuracy["both"] <= 0.3
+
+
+@pytest.mark.parametrize("mode, fusion", [("both", "cross_attention"), ("mask+pose", "cross_attention"),
+                                          ("pose", "cross_attention"), ("both", "add"), ("both", "concat"),
+                                          ("both", "none")])
+def test_a_video_encoded_frame_by_frame_scores_each_window_as_its_clip_does(mode, fusion):
+    """Prediction encodes every frame once and gathers each window's frame tokens (with test-time tempo averaging,
+    each replay's): the logits are those of the windows' clips."""
+    from mcat.models.tempo import TempoAveraged
+
+    model = TempoAveraged(build("mcat", mode, 5, fusion=fusion, **SMALL).eval(), 8, (1.0, 0.5)).eval()
+    video, joints = random_clips(1, t=20), random_pose(1, t=20)[0]  # one video of 20 frames
+    starts = torch.tensor([0, 4, 12])
+    frames = starts[:, None] + torch.arange(8)  # [3 windows, T = 8]
+    pose = [joints[frames]] if mode.endswith("pose") else []
+    with torch.no_grad():
+        tokens = model.frame_tokens(video)[0]  # [20, S, d]
+        assert tokens.shape == (20, {"cross_attention": 2}.get(fusion, 1) if mode != "pose" else 0, SMALL["d"])
+        from_clips = model(video[0][:, frames].movedim(1, 0), *pose)
+        torch.testing.assert_close(model.from_frame_tokens(tokens[frames], *pose), from_clips, atol=1e-5, rtol=1e-4)

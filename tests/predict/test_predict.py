@@ -15,6 +15,7 @@ from mcat.data.dataset import WindowDataset
 from mcat.data.framewise import read_label_csv
 from mcat.data.windowing import window_starts
 from mcat.data.store import MaskStore, Store
+from mcat.inference import ClipsOnly
 from mcat.modelfile import load_model_file
 from mcat.predict.stage import classify, predict
 from mcat.predict.timeline import frame_labels, frames_of, merge_short, runs, segment_scores
@@ -43,18 +44,22 @@ def test_the_timeline_recovers_the_segments_of_a_learned_recording(tiny_store, t
 
 
 def test_predict_cuts_each_window_as_the_model_was_trained(tiny_store, tiny_trained, tmp_path):
-    """A model trained with ``windows.crop=person`` gets in ``mcat predict`` the very clips evaluation gives it."""
-    model = load_model_file(tiny_trained[2] / "model.pt")
-    model = dataclasses.replace(model, preprocessing=dataclasses.replace(model.preprocessing, crop="person",
+    """A model trained with ``windows.crop=person`` gets in ``mcat predict`` the very clips evaluation gives it;
+    uncut, its windows are scored from each frame's tokens, encoded once, as from their clips."""
+    whole = load_model_file(tiny_trained[2] / "model.pt")
+    store, masks = Store(tiny_store[0]), MaskStore(tiny_store[1])
+    frames = np.asarray(store.frames("train_000"))
+    video = (frames, np.asarray(masks.masks("train_000", frames.shape)), 32, torch.device("cpu"))
+    np.testing.assert_allclose(classify(whole, *video)[1],
+                               classify(dataclasses.replace(whole, model=ClipsOnly(whole.model)), *video)[1], atol=1e-5)
+    model = dataclasses.replace(whole, preprocessing=dataclasses.replace(whole.preprocessing, crop="person",
                                                                          crop_margin=0.15))
     windows = make_windows(tiny_params("windows.crop=person").windows, *tiny_store, tmp_path / "w").out
     dataset = WindowDataset(windows, "train", *tiny_store)
     mine = np.flatnonzero(np.asarray(dataset.recording_ids)[dataset.recording] == "train_000")
     with torch.inference_mode():
         expected = torch.softmax(model.model(torch.stack([dataset[int(i)][0] for i in mine])), dim=1).numpy()
-    store, masks = Store(tiny_store[0]), MaskStore(tiny_store[1])
-    frames = np.asarray(store.frames("train_000"))
-    starts, probs = classify(model, frames, np.asarray(masks.masks("train_000", frames.shape)), 32, torch.device("cpu"))
+    starts, probs = classify(model, *video)
     np.testing.assert_array_equal(starts, dataset.starts[mine])
     np.testing.assert_allclose(probs, expected, atol=1e-5)
 

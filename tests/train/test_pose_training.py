@@ -2,6 +2,7 @@
 evaluation, the speed test, export, explain and the served model read them, prediction computes them from the
 video, and what lacks them says so in one line."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from mcat.config import WindowsParams
 from mcat.data.dataset import WindowDataset
 from mcat.data.person_crop import joints_crop
 from mcat.errors import McatError
+from mcat.data.windowing import window_starts
 from mcat.evaluate.stage import evaluate
 from mcat.explain.stage import explain
 from mcat.export.stage import export
+from mcat.inference import ClipsOnly
 from mcat.modelfile import load_model_file
 from mcat.data import video as video_module
 from mcat.masks.backends import make_segmenter
@@ -101,6 +104,15 @@ def test_predict_computes_the_keypoints_of_a_video_on_the_fly(pose_model, tiny_d
     np.testing.assert_array_equal(joints, estimate_video(estimator, video, framing, new_masks, info.width, info.height))
     _, _, every_2nd = read_video(segmenter, estimator, video, framing, params.masks.batch_size, pose_every=2)
     np.testing.assert_array_equal(every_2nd[::2], joints[::2])  # the estimated frames; the others interpolated
+    # in a second thread, a batch behind the segmenter: the same masks and keypoints
+    _, threaded_masks, threaded = read_video(segmenter, estimator, video, framing, 4, pose_every=2, pose_thread=True)
+    np.testing.assert_array_equal(threaded_masks, new_masks)
+    np.testing.assert_array_equal(threaded, every_2nd)
+    # scored from each frame's tokens (predict's way for MCAT) as from each window's clip
+    starts, from_clips = classify(dataclasses.replace(model, model=ClipsOnly(model.model)), frames, stored, 8,
+                                  torch.device("cpu"), exact)
+    np.testing.assert_array_equal(starts, window_starts(len(frames), 16, model.preprocessing.stride))
+    np.testing.assert_allclose(with_joints, from_clips, atol=1e-5)
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "onnx-int8", "torchscript"])

@@ -58,5 +58,8 @@ class PredictParams(Strict):
         description="keypoints for new videos, for the models that read them (settings under pose.<backend>)")
     pose_every: int = Field(ge=1, description="estimate keypoints on every n-th frame and interpolate the frames between "
                                               "(1: every frame); n > 1 trades keypoint accuracy for speed")
+    pose_thread: bool = Field(description="a model that reads keypoints: estimate them in a second thread while the "
+                                          "next frames are decoded and segmented (selfie's models then get half the "
+                                          "cores); false: one after the other")
     batch_size: int = Field(ge=1, description="windows per forward pass")
     min_segment_seconds: float = Field(ge=0, description="shorter runs of one class merge into their neighbours")

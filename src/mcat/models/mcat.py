@@ -59,30 +59,48 @@ class MaskCrossAttentionTransformer(nn.Module):
         self.temporal = TemporalTransformer(d=d, heads=heads, ffn=ffn, depth=depth, dropout=dropout)
         self.head = nn.Linear(d, num_classes)
 
-    def fused_tokens(self, clips: torch.Tensor, pose: torch.Tensor | None = None,
-                     need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Ẑ [B, T, d] and, for cross-attention with ``need_weights``, α [B, H, T, S] (S = T, or 2T with pose)."""
+    def frame_tokens(self, clips: torch.Tensor) -> torch.Tensor:
+        """The part that sees one frame at a time: clips [B, 2, T, H, W] → tokens [B, T, S, d], per frame the
+        appearance (query) and mask tokens (S = 2) for cross-attention, the fused token (S = 1) for the other
+        fusions, none (S = 0) in the ``pose`` mode. A frame's tokens do not depend on the window it is in, so
+        prediction computes them once per frame for all the windows and replays that hold it."""
+        batch, _, time = clips.shape[:3]
+        if self.input_mode == "pose":
+            return clips.new_zeros((batch, time, 0, self.head.in_features), dtype=torch.float32)
+        appearance, mask = streams(clips, self.input_mode)
+        if self.fusion == "concat":
+            return self.project(self.encoder(torch.stack([appearance, mask], dim=2))).unsqueeze(2)
+        z_rgb = self.project(self.encoder(appearance.unsqueeze(2)))
+        if self.fusion == "none":
+            return z_rgb.unsqueeze(2)
+        z_mask = self.mask_project(self.mask_encoder(mask.unsqueeze(2)))
+        if self.fusion == "add":
+            return (z_rgb + z_mask).unsqueeze(2)
+        return torch.stack([z_rgb, z_mask], dim=2)
+
+    def fused(self, tokens: torch.Tensor, pose: torch.Tensor | None = None,
+              need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Frame tokens [B, T, S, d] (and keypoints [B, T, K, 3]) → Ẑ [B, T, d] and, for cross-attention with
+        ``need_weights``, α [B, H, T, S'] (S' = T, or 2T with pose)."""
         if self.reads_pose != (pose is not None):
             raise ValueError(f"input mode '{self.input_mode}' " + ("reads keypoints: call model(clips, pose)"
                              if self.reads_pose else "reads no keypoints: call model(clips)"))
         if self.input_mode == "pose":
             z_pose = self.pose_encoder(pose)
             return self.cross(z_pose, z_pose, need_weights=need_weights)
-        appearance, mask = streams(clips, self.input_mode)
-        if self.fusion == "concat":
-            return self.project(self.encoder(torch.stack([appearance, mask], dim=2))), None
-        z_rgb = self.project(self.encoder(appearance.unsqueeze(2)))
-        if self.fusion == "none":
-            return z_rgb, None
-        z_mask = self.mask_project(self.mask_encoder(mask.unsqueeze(2)))
-        if self.fusion == "add":
-            return z_rgb + z_mask, None
+        if self.fusion != "cross_attention":
+            return tokens[:, :, 0], None
+        z_rgb, z_mask = tokens.unbind(dim=2)
         if pose is not None:
             z_mask = torch.cat([z_mask, self.pose_encoder(pose)], dim=1)
         return self.cross(z_rgb, z_mask, need_weights=need_weights)
 
+    def from_frame_tokens(self, tokens: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        """Frame tokens [B, T, S, d] (:meth:`frame_tokens`) and keypoints [B, T, K, 3] → logits [B, num_classes]."""
+        return self.head(self.temporal(self.fused(tokens, pose)[0]))
+
     def forward(self, clips: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.temporal(self.fused_tokens(clips, pose)[0]))
+        return self.from_frame_tokens(self.frame_tokens(clips), pose)
 
     @torch.no_grad()
     def attention_maps(self, clips: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
@@ -90,4 +108,4 @@ class MaskCrossAttentionTransformer(nn.Module):
         pose the pose tokens: S = 2T)."""
         if self.fusion != "cross_attention":
             raise ValueError(f"fusion '{self.fusion}' has no cross-attention")
-        return self.fused_tokens(clips, pose, need_weights=True)[1]
+        return self.fused(self.frame_tokens(clips), pose, need_weights=True)[1]

@@ -36,11 +36,26 @@ class TempoAveraged(nn.Module):
         self.register_buffer("positions", torch.from_numpy(positions), persistent=False)  # [F, T] frame indices
 
     def forward(self, clips: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        return self.averaged(self.network, clips, 2, pose)
+
+    def frame_tokens(self, clips: torch.Tensor) -> torch.Tensor:
+        """The network's per-frame tokens [B, T, S, d] (for a network that has them: MCAT's
+        :meth:`~mcat.models.mcat.MaskCrossAttentionTransformer.frame_tokens`); a replay only reorders frames."""
+        return self.network.frame_tokens(clips)
+
+    def from_frame_tokens(self, tokens: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`forward` from the windows' frame tokens [B, T, S, d] instead of their clips."""
+        return self.averaged(self.network.from_frame_tokens, tokens, 1, pose)
+
+    def averaged(self, score, windows: torch.Tensor, time_dim: int, pose: torch.Tensor | None) -> torch.Tensor:
+        """``score`` (logits [F × B, C] of replayed windows and keypoints) averaged over the F replays of ``windows``,
+        whose frames run along ``time_dim``: log probabilities [B, C]."""
         replays = self.positions.shape[0]
-        replayed = clips[:, :, self.positions].movedim(2, 0).flatten(0, 1)  # [F × B, 2, T, R, R], replay-major
-        if pose is None:
-            logits = self.network(replayed)
-        else:
-            logits = self.network(replayed, pose[:, self.positions].movedim(1, 0).flatten(0, 1))
-        probs = torch.softmax(logits.float().unflatten(0, (replays, -1)), dim=2)  # [F, B, C]
+        inputs = [self.replayed(windows, time_dim)] + ([] if pose is None else [self.replayed(pose, 1)])
+        probs = torch.softmax(score(*inputs).float().unflatten(0, (replays, -1)), dim=2)  # [F, B, C]
         return torch.log(probs.mean(dim=0))
+
+    def replayed(self, x: torch.Tensor, time_dim: int) -> torch.Tensor:
+        """[B, …, T (at ``time_dim``), …] → the F replays as one batch [F × B, …, T, …], replay-major."""
+        picked = x.index_select(time_dim, self.positions.flatten()).unflatten(time_dim, self.positions.shape)
+        return picked.movedim(time_dim, 0).flatten(0, 1)

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -36,6 +38,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from mcat import litert
 from mcat.atomic import atomic_dir
 from mcat.config import MasksParams, PoseParams, PredictParams
 from mcat.data.framewise import read_label_csv
@@ -55,6 +58,7 @@ from mcat.predict.timeline import (MainExercise, Segment, frame_labels, frames_o
                                    segment_scores)
 from mcat.registry.load import load_model
 
+AHEAD = 2  # batches the pose thread may lag behind decoding and segmentation
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
 
 
@@ -176,37 +180,79 @@ def pose_estimator(model: ModelFile, params: PredictParams, pose: PoseParams | N
     return make_estimator(pose.model_copy(update={"backend": params.pose_backend}))
 
 
+def segmenter_threads(params: PredictParams, estimator) -> int | None:
+    """The LiteRT threads of the segmenter's models: half the cores when keypoints are estimated beside it in a second
+    thread (``predict.pose_thread``), which keeps them all; None (every core) otherwise. On 2 cores, of the splits
+    1+2, 1+1 and 2+2 (segmenter + estimator) this one read the demo's videos fastest at ``pose_every: 2``
+    (docs/performance.md)."""
+    return max(1, litert.cores() // 2) if estimator is not None and params.pose_thread else None
+
+
 def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: int, pose_every: int = 1,
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+               pose_thread: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """One decode of a new video on the model's clock: gray frames uint8 [N, R, R], masks uint8 [N, R, R] from
     ``segmenter`` (``batch_size`` frames a call) and, with a pose ``estimator``, keypoints float32 [N, K, 3] in the
     model's frame, each frame cropped around its mask (as ``mcat pose`` does), estimated on every ``pose_every``-th
-    frame and interpolated between (:class:`~mcat.pose.stage.CroppedPose`)."""
+    frame and interpolated between (:class:`~mcat.pose.stage.CroppedPose`).
+
+    With ``pose_thread`` the estimator reads each batch in a second thread while the next one is decoded and
+    segmented (LiteRT, OpenCV and torch let go of Python's lock while they compute), at most ``AHEAD`` batches
+    behind; the keypoints are the same."""
+    if estimator is None:
+        frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True)
+        return frames, masks, None
     info = probe(video)
-    pose = None if estimator is None else CroppedPose(estimator, framing, info.width, info.height, pose_every)
-    frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True,
-                                  then=None if pose is None else pose.add)
-    return frames, masks, None if pose is None else pose.joints()
+    pose = CroppedPose(estimator, framing, info.width, info.height, pose_every)
+    if not pose_thread:
+        frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True, then=pose.add)
+        return frames, masks, pose.joints()
+    pending: deque[Future] = deque()
+
+    def estimate(batch: np.ndarray, fitted: np.ndarray) -> None:
+        pending.append(worker.submit(pose.add, batch, fitted))  # one worker: batches reach it in order
+        while len(pending) > AHEAD:
+            pending.popleft().result()  # bounded memory; the estimator's errors surface here
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcat-pose") as worker:
+        frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True, then=estimate)
+        while pending:
+            pending.popleft().result()
+    return frames, masks, pose.joints()
 
 
 def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int, device: torch.device,
              joints: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video; ``joints``
-    float32 [N, K, 3]: the keypoints of its frames, for a model that reads them."""
+    float32 [N, K, 3]: the keypoints of its frames, for a model that reads them.
+
+    A model with per-frame tokens (MCAT) on uncropped windows has each frame encoded once
+    (:meth:`~mcat.models.mcat.MaskCrossAttentionTransformer.frame_tokens`), not once per window and replay that holds
+    it (stride 8 and two replays: 4×); the windows are then scored from their frames' tokens. Other models, exported
+    ones and person-cropped windows are scored from their clips."""
     pre = model.preprocessing
     T, crop, crop_joints = pre.T, pre.window_crop(), pre.joints_crop()
     starts = window_starts(len(frames), T, pre.stride)
     if not len(starts):
         raise too_short(len(frames), T)
+    network = model.model
+    per_frame = pre.crop == "none" and hasattr(network, "frame_tokens")
     probs = []
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(device):
+        if per_frame:
+            step = batch_size * T
+            tokens = torch.cat([network.frame_tokens(torch.from_numpy(np.stack([frames[i:i + step], masks[i:i + step]])
+                                                                      )[None].to(device))[0]
+                                for i in range(0, len(frames), step)])  # [N, S, d]
         for i in range(0, len(starts), batch_size):
             batch = starts[i:i + batch_size]
-            inputs = [np.stack([crop(np.stack([frames[s:s + T], masks[s:s + T]])) for s in batch])]
-            if joints is not None:
-                inputs.append(np.stack([crop_joints(joints[s:s + T], masks[s:s + T]) for s in batch]))
-            with autocast(device):
-                logits = model.model(*(torch.from_numpy(np.ascontiguousarray(x)).to(device) for x in inputs))
+            pose = None if joints is None else torch.from_numpy(
+                np.stack([crop_joints(joints[s:s + T], masks[s:s + T]) for s in batch])).to(device)
+            if per_frame:
+                frames_of_windows = torch.from_numpy(batch[:, None] + np.arange(T)).to(device)  # [b, T]
+                logits = network.from_frame_tokens(tokens[frames_of_windows], *([] if pose is None else [pose]))
+            else:
+                clips = np.stack([crop(np.stack([frames[s:s + T], masks[s:s + T]])) for s in batch])
+                logits = network(torch.from_numpy(clips).to(device), *([] if pose is None else [pose]))
             probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
     return starts, np.concatenate(probs)
 
@@ -222,7 +268,8 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
     info = probe(video)
     source_fps = info.checked_fps(video)
     fps = framing.fps or source_fps
-    frames, masks, joints = read_video(segmenter, estimator, video, framing, batch_size, params.pose_every)
+    frames, masks, joints = read_video(segmenter, estimator, video, framing, batch_size, params.pose_every,
+                                       params.pose_thread)
     truth = None
     if labels is not None:
         truth = labels[framing.positions(len(labels), source_fps)].astype(np.int64)  # on the model's clock
@@ -274,8 +321,8 @@ def predict(params: PredictParams, model_ref: str, inputs: list[Path], out: Path
         print(f"mcat predict: warning: the model was trained on '{trained_on}' masks and predicts on '{backend}' "
               f"masks; expect lower accuracy than its evaluation (train with -S masks.backend={backend} to match)",
               file=sys.stderr)
-    segmenter = make_segmenter(masks.model_copy(update={"backend": backend}))
     estimator = pose_estimator(model, params, pose)
+    segmenter = make_segmenter(masks.model_copy(update={"backend": backend}), segmenter_threads(params, estimator))
     done: list[Prediction] = []
     for video in videos:
         try:

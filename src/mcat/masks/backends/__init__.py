@@ -51,11 +51,13 @@ def backend_settings(params: MasksParams, choice: str) -> MasksParams:
     return params
 
 
-def make_segmenter(params: MasksParams) -> Segmenter:
+def make_segmenter(params: MasksParams, threads: int | None = None) -> Segmenter:
+    """The segmenter of ``params.backend`` (not ``provided``); ``threads``: the LiteRT threads of ``selfie``'s models
+    (None: every core)."""
     if params.backend == "selfie":
         from mcat.masks.backends.selfie import SelfieSegmenter
 
-        return SelfieSegmenter(params.selfie)
+        return SelfieSegmenter(params.selfie, threads)
     if params.backend == "background":
         from mcat.masks.backends.background import BackgroundSegmenter
 

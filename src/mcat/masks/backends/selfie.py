@@ -44,9 +44,9 @@ class Model:
     size: tuple[int, int]  # (S_w, S_h): the model's input and output
 
 
-def _litert(path: Path) -> Model:
+def _litert(path: Path, threads: int | None) -> Model:
     interpreter = litert.interpreter(path, needs="a MediaPipe selfie segmentation model",
-                                     otherwise="or set masks.selfie.runtime=opencv")
+                                     otherwise="or set masks.selfie.runtime=opencv", threads=threads)
     given, taken = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     height, width = given["shape"][1:3]
 
@@ -76,12 +76,12 @@ def _opencv(path: Path) -> Model:
     return Model(run, size)
 
 
-def _load(model: str, key: str, example: str, runtime: str) -> Model:
+def _load(model: str, key: str, example: str, runtime: str, threads: int | None) -> Model:
     path = Path(model)
     if not path.is_file():
         raise McatError(f"selfie model {path} does not exist: set masks.selfie.{key} to a MediaPipe selfie "
                         f"segmentation .tflite file (e.g. ../shared/models/{example})")
-    return _litert(path) if runtime == "litert" else _opencv(path)
+    return _litert(path, threads) if runtime == "litert" else _opencv(path)
 
 
 def _into_square(region: Region, size: int) -> np.ndarray:
@@ -108,11 +108,13 @@ def _frame_probability(probability: np.ndarray, region: Region | None, shown: tu
 
 
 class SelfieSegmenter:
-    def __init__(self, params: SelfieParams):
-        self.general = _load(params.model, "model", "mediapipe_selfie_segmentation_256x256.tflite", params.runtime)
+    def __init__(self, params: SelfieParams, threads: int | None = None):
+        """``threads``: LiteRT's threads per model (None: every core)."""
+        self.general = _load(params.model, "model", "mediapipe_selfie_segmentation_256x256.tflite", params.runtime,
+                             threads)
         self.landscape = None if not params.landscape_model else _load(
             params.landscape_model, "landscape_model", "mediapipe_selfie_segmentation_landscape_144x256.tflite",
-            params.runtime)
+            params.runtime, threads)
         self.threshold = params.threshold
         self.margin = params.follow_margin if params.follow else None  # None: every frame read whole
         self.box: np.ndarray | None = None  # following: the person box of the frame before, in its pixels
