@@ -220,6 +220,14 @@ def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: 
     return frames, masks, pose.joints()
 
 
+def encoded_frames(network: torch.nn.Module, frames: np.ndarray, masks: np.ndarray, chunk: int,
+                   device: torch.device) -> torch.Tensor:
+    """Every frame's tokens [N, S, d] from gray frames and masks uint8 [N, R, R], ``chunk`` frames a forward pass
+    (the video as one clip [1, 2, chunk, R, R] through ``network.frame_tokens``)."""
+    return torch.cat([network.frame_tokens(torch.from_numpy(np.stack([frames[i:i + chunk], masks[i:i + chunk]]))[None]
+                                           .to(device))[0] for i in range(0, len(frames), chunk)])
+
+
 def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int, device: torch.device,
              joints: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video; ``joints``
@@ -239,10 +247,7 @@ def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size
     probs = []
     with torch.inference_mode(), autocast(device):
         if per_frame:
-            step = batch_size * T
-            tokens = torch.cat([network.frame_tokens(torch.from_numpy(np.stack([frames[i:i + step], masks[i:i + step]])
-                                                                      )[None].to(device))[0]
-                                for i in range(0, len(frames), step)])  # [N, S, d]
+            tokens = encoded_frames(network, frames, masks, batch_size * T, device)
         for i in range(0, len(starts), batch_size):
             batch = starts[i:i + batch_size]
             pose = None if joints is None else torch.from_numpy(
