@@ -6,6 +6,7 @@ import contextlib
 import copy
 import ctypes
 import functools
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -127,6 +128,46 @@ def predict_proba(model: nn.Module, loader: DataLoader, device: torch.device) ->
             probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
             labels.append(np.asarray(target, np.int64))
     return np.concatenate(labels), np.concatenate(probs)
+
+
+def proba_by_frames(model: nn.Module, recordings: Iterable[tuple[np.ndarray, tuple[np.ndarray, ...]]], windows: int,
+                    batch_size: int, device: torch.device) -> np.ndarray:
+    """Class probabilities float32 [windows, C] of windows given per recording as the frame positions of each window
+    (int64 [W_r, T], into the recording's arrays) with their item indices (int64 [W_r]), beside the recording's
+    arrays (frames, masks uint8 [N, R, R] and, for a model that reads them, keypoints float32 [N, K, 3]).
+
+    For a model with per-frame tokens (MCAT's ``frame_tokens`` / ``from_frame_tokens``) and uncropped windows: each
+    frame a window uses is encoded once, ``batch_size`` × T frames a pass, and the windows (and their tempo
+    replays) are scored from their frames' tokens, with the same probabilities as from their clips."""
+    model.eval()
+    probs: np.ndarray | None = None
+    with torch.inference_mode(), autocast(device):
+        for items, positions, (frames, masks, *joints) in recordings:
+            used, inverse = np.unique(positions, return_inverse=True)
+            chunk = batch_size * positions.shape[1]
+            tokens = torch.cat([model.frame_tokens(torch.from_numpy(np.stack([frames[used[i:i + chunk]],
+                                                                              masks[used[i:i + chunk]]]))[None]
+                                                   .to(device))[0] for i in range(0, len(used), chunk)])  # [U, S, d]
+            inverse = torch.from_numpy(inverse.reshape(positions.shape)).to(device)
+            for i in range(0, len(items), batch_size):
+                pose = [torch.from_numpy(np.asarray(joints[0][positions[i:i + batch_size]], np.float32)).to(device)
+                        ] if joints else []
+                logits = model.from_frame_tokens(tokens[inverse[i:i + batch_size]], *pose)
+                scores = torch.softmax(logits.float(), dim=1).cpu().numpy()
+                if probs is None:
+                    probs = np.zeros((windows, scores.shape[1]), np.float32)
+                probs[items[i:i + batch_size]] = scores
+    return np.zeros((0, 0), np.float32) if probs is None else probs
+
+
+def windows_proba(model: nn.Module, dataset, batch_size: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    """(labels int64 [N], probabilities float32 [N, C]) of every window of ``dataset`` (a
+    :class:`~mcat.data.dataset.WindowDataset` or the speed test's resampled windows): from frame tokens encoded once
+    (:func:`proba_by_frames`) when the model has them and the windows are uncropped, else clip by clip."""
+    if hasattr(model, "frame_tokens") and dataset.uncropped():
+        return np.asarray(dataset.labels, np.int64), proba_by_frames(model, dataset.by_recording(), len(dataset),
+                                                                     batch_size, device)
+    return predict_proba(model, DataLoader(dataset, batch_size=batch_size), device)
 
 
 class ClipsOnly(nn.Module):

@@ -9,16 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
 from mcat.config import WindowsParams
 from mcat.data.dataset import WindowDataset
+from mcat.data.store import MaskStore, PoseStore, Store
 from mcat.data.person_crop import joints_crop
 from mcat.errors import McatError
 from mcat.data.windowing import window_starts
 from mcat.evaluate.stage import evaluate
 from mcat.explain.stage import explain
 from mcat.export.stage import export
-from mcat.inference import ClipsOnly
+from mcat.inference import ClipsOnly, predict_proba, windows_proba
 from mcat.modelfile import load_model_file
 from mcat.data import video as video_module
 from mcat.masks.backends import make_segmenter
@@ -26,6 +28,7 @@ from mcat.pose import stage as pose_stage
 from mcat.pose.stage import estimate_video, make_estimator
 from mcat.predict.stage import classify, framing_of, predict, read_video
 from mcat.registry.pyfunc import ExerciseClassifier, signature
+from mcat.speedtest.resample import ResampledWindows
 from mcat.speedtest.stage import speedtest
 from mcat.train.loop import fit
 from mcat.windows.stage import make_windows
@@ -223,3 +226,19 @@ def test_the_pose_gap_bench_writes_a_store_in_the_estimators_convention(tiny_win
     refused = bench(tiny_pose)
     assert refused.returncode == 1 and "would be overwritten" in refused.stderr and "Traceback" not in refused.stderr
     assert {p.name: p.read_bytes() for p in tiny_pose.iterdir() if p.is_file()} == before
+
+
+def test_evaluation_and_the_speed_test_score_each_frame_once_as_clip_by_clip(pose_model, tiny_windows, tiny_pose):
+    """``windows_proba`` encodes each frame a window uses once (MCAT's frame tokens): the same labels and
+    probabilities as scoring every window's clip and keypoints, for stored and for resampled windows."""
+    model = load_model_file(pose_model[1].model_path)
+    windows, store, masks = tiny_windows
+    stored = WindowDataset(windows, "test", store, masks, pose_dir=tiny_pose)
+    resampled = ResampledWindows(Store(store), MaskStore(masks), stored.recording_ids, 1.5, stored.T, stored.stride,
+                                 poses=PoseStore(tiny_pose))
+    assert stored.uncropped() and resampled.uncropped() and len(resampled)
+    for dataset in (stored, resampled):
+        labels, by_frames = windows_proba(model.model, dataset, 8, torch.device("cpu"))
+        expected_labels, by_clips = predict_proba(model.model, DataLoader(dataset, batch_size=8), torch.device("cpu"))
+        np.testing.assert_array_equal(labels, expected_labels)
+        np.testing.assert_allclose(by_frames, by_clips, atol=1e-5)

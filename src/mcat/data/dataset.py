@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -90,6 +90,19 @@ class WindowDataset(Dataset):
         if r not in self._arrays:
             self._arrays[r] = recording_arrays(self.store, self.mask_store, self.pose_store, self.recording_ids[r])
         return self._arrays[r]
+
+    def uncropped(self) -> bool:
+        """Whether every window is its frames as stored (no person crop, no tempo draw): what lets a model encode
+        each frame once."""
+        return self.crop == "none" and self.tempo is None
+
+    def by_recording(self) -> Iterator[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]]:
+        """Per recording: its windows' item indices int64 [W_r], their frames' positions int64 [W_r, T] (the windows
+        as indexed, no tempo draw), and its arrays (:func:`recording_arrays`)."""
+        for r in range(len(self.recording_ids)):
+            items = np.flatnonzero(self.recording == r)
+            if len(items):
+                yield items, self.starts[items, None] + np.arange(self.T), self._open(r)
 
     def __getitem__(self, i: int) -> tuple:
         r = int(self.recording[i])

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from torch.utils.data import DataLoader
 
 from mcat.atomic import atomic_dir, write_csv, write_text
 from mcat.config import EvaluateParams, ExplainParams, MlflowParams
@@ -32,7 +31,7 @@ from mcat.data.store import Store
 from mcat.errors import McatError
 from mcat.evaluate.metrics import classification_metrics
 from mcat.evaluate.plots import confusion_png, roc_curves, roc_png
-from mcat.inference import device_of, predict_proba, resolve_device
+from mcat.inference import device_of, resolve_device, windows_proba
 from mcat.modelfile import ModelFile, check_windows, load_model_file
 
 HEADLINE = ("accuracy", "macro_f1", "macro_roc_auc")
@@ -53,7 +52,7 @@ def score_split(model: ModelFile, split: str, windows: Path, store: Path, masks:
     dataset = WindowDataset(windows, split, store, masks, pose_dir=pose)
     check_windows(model, dataset, model_path)
     device = device_of(model.model)
-    labels, probs = predict_proba(model.model, DataLoader(dataset, batch_size=batch_size), device)
+    labels, probs = windows_proba(model.model, dataset, batch_size, device)
     metrics = classification_metrics(labels, probs, model.class_names)
     names = model.class_names
     confusion_png(metrics["confusion"], names, f"{split}: confusion matrix", plots / f"{split}_confusion.png")

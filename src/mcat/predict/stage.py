@@ -46,7 +46,7 @@ from mcat.data.framing import Framing
 from mcat.data.video import probe
 from mcat.data.windowing import window_starts
 from mcat.errors import McatError
-from mcat.inference import autocast, resolve_device
+from mcat.inference import autocast, proba_by_frames, resolve_device
 from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
 from mcat.model_names import reads_pose
@@ -220,44 +220,31 @@ def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: 
     return frames, masks, pose.joints()
 
 
-def encoded_frames(network: torch.nn.Module, frames: np.ndarray, masks: np.ndarray, chunk: int,
-                   device: torch.device) -> torch.Tensor:
-    """Every frame's tokens [N, S, d] from gray frames and masks uint8 [N, R, R], ``chunk`` frames a forward pass
-    (the video as one clip [1, 2, chunk, R, R] through ``network.frame_tokens``)."""
-    return torch.cat([network.frame_tokens(torch.from_numpy(np.stack([frames[i:i + chunk], masks[i:i + chunk]]))[None]
-                                           .to(device))[0] for i in range(0, len(frames), chunk)])
-
-
 def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size: int, device: torch.device,
              joints: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Window starts int64 [W] and class probabilities float32 [W, C] over every window of the video; ``joints``
     float32 [N, K, 3]: the keypoints of its frames, for a model that reads them.
 
     A model with per-frame tokens (MCAT) on uncropped windows has each frame encoded once
-    (:meth:`~mcat.models.mcat.MaskCrossAttentionTransformer.frame_tokens`), not once per window and replay that holds
-    it (stride 8 and two replays: 4×); the windows are then scored from their frames' tokens. Other models, exported
-    ones and person-cropped windows are scored from their clips."""
+    (:func:`~mcat.inference.proba_by_frames`), not once per window and replay that holds it (stride 8 and two
+    replays: 4×). Other models, exported ones and person-cropped windows are scored from their clips."""
     pre = model.preprocessing
     T, crop, crop_joints = pre.T, pre.window_crop(), pre.joints_crop()
     starts = window_starts(len(frames), T, pre.stride)
     if not len(starts):
         raise too_short(len(frames), T)
-    network = model.model
-    per_frame = pre.crop == "none" and hasattr(network, "frame_tokens")
+    if pre.crop == "none" and hasattr(model.model, "frame_tokens"):
+        arrays = (frames, masks) if joints is None else (frames, masks, joints)
+        recording = (np.arange(len(starts)), starts[:, None] + np.arange(T), arrays)
+        return starts, proba_by_frames(model.model, [recording], len(starts), batch_size, device)
     probs = []
     with torch.inference_mode(), autocast(device):
-        if per_frame:
-            tokens = encoded_frames(network, frames, masks, batch_size * T, device)
         for i in range(0, len(starts), batch_size):
             batch = starts[i:i + batch_size]
-            pose = None if joints is None else torch.from_numpy(
-                np.stack([crop_joints(joints[s:s + T], masks[s:s + T]) for s in batch])).to(device)
-            if per_frame:
-                frames_of_windows = torch.from_numpy(batch[:, None] + np.arange(T)).to(device)  # [b, T]
-                logits = network.from_frame_tokens(tokens[frames_of_windows], *([] if pose is None else [pose]))
-            else:
-                clips = np.stack([crop(np.stack([frames[s:s + T], masks[s:s + T]])) for s in batch])
-                logits = network(torch.from_numpy(clips).to(device), *([] if pose is None else [pose]))
+            inputs = [np.stack([crop(np.stack([frames[s:s + T], masks[s:s + T]])) for s in batch])]
+            if joints is not None:
+                inputs.append(np.stack([crop_joints(joints[s:s + T], masks[s:s + T]) for s in batch]))
+            logits = model.model(*(torch.from_numpy(np.ascontiguousarray(x)).to(device) for x in inputs))
             probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
     return starts, np.concatenate(probs)
 

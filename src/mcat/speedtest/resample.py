@@ -8,7 +8,7 @@ frames (slower), ``factor`` > 1 skips them (faster).
 from __future__ import annotations
 
 import numpy as np
-from typing import Callable
+from typing import Callable, Iterator
 
 from torch.utils.data import Dataset
 
@@ -36,16 +36,19 @@ class ResampledWindows(Dataset):
         recording_ids: the recordings to play.
         factor: the speed factor (> 0).
         T, stride: the window length and step (the model's :class:`~mcat.modelfile.Preprocessing`).
-        crop: what is done to each clip (the model's ``Preprocessing.window_crop()``; default: nothing) and
-            joints_crop, to its keypoints (``Preprocessing.joints_crop()``).
+        crop: what is done to each clip (the model's ``Preprocessing.window_crop()``; None: nothing) and
+            joints_crop, to its keypoints (``Preprocessing.joints_crop()``; None: nothing).
         poses: the pose store, for a model that reads keypoints.
     """
 
     def __init__(self, store: Store, masks: MaskStore, recording_ids: list[str], factor: float, T: int, stride: int,
-                 crop: Callable[[np.ndarray], np.ndarray] = lambda clip: clip,
-                 joints_crop: Callable[[np.ndarray, np.ndarray], np.ndarray] = lambda joints, masks: joints,
+                 crop: Callable[[np.ndarray], np.ndarray] | None = None,
+                 joints_crop: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
                  poses: PoseStore | None = None):
-        self.store, self.masks, self.T, self.crop, self.joints_crop = store, masks, T, crop, joints_crop
+        self.store, self.masks, self.T = store, masks, T
+        self.cut = crop is not None or joints_crop is not None
+        self.crop = crop or (lambda clip: clip)
+        self.joints_crop = joints_crop or (lambda joints, masks: joints)
         self.poses = poses
         self.positions: list[np.ndarray] = []
         index, labels = [], []
@@ -63,11 +66,28 @@ class ResampledWindows(Dataset):
     def __len__(self) -> int:
         return len(self.index)
 
-    def __getitem__(self, i: int) -> tuple:
-        r, start = self.index[i]
+    def _open(self, r: int) -> tuple[np.ndarray, ...]:
         if r not in self._arrays:  # memory-mapped once per recording, not per clip
             self._arrays[r] = recording_arrays(self.store, self.masks, self.poses, self.recording_ids[r])
-        frames, masks, *pose = self._arrays[r]
+        return self._arrays[r]
+
+    def uncropped(self) -> bool:
+        """Whether every window is its frames as stored (no crop): what lets a model encode each frame once."""
+        return not self.cut
+
+    def by_recording(self) -> Iterator[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]]:
+        """Per recording: its windows' item indices int64 [W_r], their frames' positions in the stored recording
+        int64 [W_r, T], and its arrays (as :func:`~mcat.data.dataset.recording_arrays`)."""
+        starts = np.array([start for _, start in self.index], np.int64)
+        recording = np.array([r for r, _ in self.index], np.int64)
+        for r in range(len(self.recording_ids)):
+            items = np.flatnonzero(recording == r)
+            if len(items):
+                yield items, self.positions[r][starts[items, None] + np.arange(self.T)], self._open(r)
+
+    def __getitem__(self, i: int) -> tuple:
+        r, start = self.index[i]
+        frames, masks, *pose = self._open(r)
         positions = self.positions[r][start:start + self.T]
         return window_item(np.stack([frames[positions], masks[positions]]), pose[0][positions] if pose else None,
                            int(self.labels[i]), self.crop, self.joints_crop)

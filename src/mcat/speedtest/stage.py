@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch.utils.data import DataLoader
 
 from mcat.atomic import atomic_dir, write_csv
 from mcat.config import MlflowParams, SpeedtestParams
@@ -33,7 +32,7 @@ from mcat.data.store import MaskStore, PoseStore, Store
 from mcat.errors import McatError
 from mcat.evaluate.metrics import classification_metrics
 from mcat.evaluate.plots import pyplot
-from mcat.inference import device_of, predict_proba, resolve_device
+from mcat.inference import device_of, resolve_device, windows_proba
 from mcat.modelfile import load_model_file
 from mcat.speedtest.resample import ResampledWindows
 
@@ -89,13 +88,14 @@ def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Pat
                             "set speedtest.splits")
         rows = []
         for factor in params.factors:
-            windows = ResampledWindows(frames, mask_store, ids, factor, pre.T, pre.stride, pre.window_crop(),
-                                       pre.joints_crop(), poses)
+            cut = pre.crop != "none"
+            windows = ResampledWindows(frames, mask_store, ids, factor, pre.T, pre.stride,
+                                       pre.window_crop() if cut else None, pre.joints_crop() if cut else None, poses)
             if not len(windows):
                 rows.append({"factor": factor, "windows": 0, "skipped": f"no '{split}' recording has {pre.T} frames "
                              f"at {factor:g}x"})
                 continue
-            labels, probs = predict_proba(model.model, DataLoader(windows, batch_size=params.batch_size), torch_device)
+            labels, probs = windows_proba(model.model, windows, params.batch_size, torch_device)
             scores = classification_metrics(labels, probs, model.class_names)
             rows.append({"factor": factor, "windows": len(windows), **{k: scores[k] for k in HEADLINE}})
         if all(r.get("skipped") for r in rows):
