@@ -130,6 +130,15 @@ def predict_proba(model: nn.Module, loader: DataLoader, device: torch.device) ->
     return np.concatenate(labels), np.concatenate(probs)
 
 
+def scores_by_frames(model: nn.Module) -> bool:
+    """Whether ``model`` can score windows from per-frame tokens (:func:`proba_by_frames`): MCAT, alone or inside
+    test-time tempo averaging; not the other models of the zoo, an exported file, or :class:`ClipsOnly`."""
+    from mcat.models.mcat import MaskCrossAttentionTransformer
+    from mcat.models.tempo import TempoAveraged
+
+    return isinstance(model.network if isinstance(model, TempoAveraged) else model, MaskCrossAttentionTransformer)
+
+
 def proba_by_frames(model: nn.Module, recordings: Iterable[tuple[np.ndarray, tuple[np.ndarray, ...]]], windows: int,
                     batch_size: int, device: torch.device) -> np.ndarray:
     """Class probabilities float32 [windows, C] of windows given per recording as the frame positions of each window
@@ -164,7 +173,7 @@ def windows_proba(model: nn.Module, dataset, batch_size: int, device: torch.devi
     """(labels int64 [N], probabilities float32 [N, C]) of every window of ``dataset`` (a
     :class:`~mcat.data.dataset.WindowDataset` or the speed test's resampled windows): from frame tokens encoded once
     (:func:`proba_by_frames`) when the model has them and the windows are uncropped, else clip by clip."""
-    if hasattr(model, "frame_tokens") and dataset.uncropped():
+    if scores_by_frames(model) and dataset.uncropped():
         return np.asarray(dataset.labels, np.int64), proba_by_frames(model, dataset.by_recording(), len(dataset),
                                                                      batch_size, device)
     return predict_proba(model, DataLoader(dataset, batch_size=batch_size), device)

@@ -116,9 +116,12 @@ def test_keypoints_alone_learn_what_the_pixels_cannot_tell():
 def test_a_video_encoded_frame_by_frame_scores_each_window_as_its_clip_does(mode, fusion):
     """Prediction encodes every frame once and gathers each window's frame tokens (with test-time tempo averaging,
     each replay's): the logits are those of the windows' clips."""
+    from mcat.inference import ClipsOnly, scores_by_frames
     from mcat.models.tempo import TempoAveraged
 
     model = TempoAveraged(build("mcat", mode, 5, fusion=fusion, **SMALL).eval(), 8, (1.0, 0.5)).eval()
+    assert scores_by_frames(model) and scores_by_frames(model.network) and not scores_by_frames(ClipsOnly(model))
+    assert not scores_by_frames(TempoAveraged(build("transformer", "both", 5, **SMALL), 8, (1.0, 0.5)))
     video, joints = random_clips(1, t=20), random_pose(1, t=20)[0]  # one video of 20 frames
     starts = torch.tensor([0, 4, 12])
     frames = starts[:, None] + torch.arange(8)  # [3 windows, T = 8]

@@ -40,7 +40,8 @@ class TempoAveraged(nn.Module):
 
     def frame_tokens(self, clips: torch.Tensor) -> torch.Tensor:
         """The network's per-frame tokens [B, T, S, d] (for a network that has them: MCAT's
-        :meth:`~mcat.models.mcat.MaskCrossAttentionTransformer.frame_tokens`); a replay only reorders frames."""
+        :meth:`~mcat.models.mcat.MaskCrossAttentionTransformer.frame_tokens`, :func:`mcat.inference.scores_by_frames`);
+        a replay only reorders frames."""
         return self.network.frame_tokens(clips)
 
     def from_frame_tokens(self, tokens: torch.Tensor, pose: torch.Tensor | None = None) -> torch.Tensor:

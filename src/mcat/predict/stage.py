@@ -46,7 +46,7 @@ from mcat.data.framing import Framing
 from mcat.data.video import probe
 from mcat.data.windowing import window_starts
 from mcat.errors import McatError
-from mcat.inference import autocast, proba_by_frames, resolve_device
+from mcat.inference import autocast, proba_by_frames, resolve_device, scores_by_frames
 from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
 from mcat.model_names import reads_pose
@@ -233,7 +233,7 @@ def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size
     starts = window_starts(len(frames), T, pre.stride)
     if not len(starts):
         raise too_short(len(frames), T)
-    if pre.crop == "none" and hasattr(model.model, "frame_tokens"):
+    if pre.crop == "none" and scores_by_frames(model.model):
         arrays = (frames, masks) if joints is None else (frames, masks, joints)
         recording = (np.arange(len(starts)), starts[:, None] + np.arange(T), arrays)
         return starts, proba_by_frames(model.model, [recording], len(starts), batch_size, device)
