@@ -139,14 +139,14 @@ def scores_by_frames(model: nn.Module) -> bool:
     return isinstance(model.network if isinstance(model, TempoAveraged) else model, MaskCrossAttentionTransformer)
 
 
-def proba_by_frames(model: nn.Module, recordings: Iterable[tuple[np.ndarray, tuple[np.ndarray, ...]]], windows: int,
-                    batch_size: int, device: torch.device) -> np.ndarray:
-    """Class probabilities float32 [windows, C] of windows given per recording as the frame positions of each window
-    (int64 [W_r, T], into the recording's arrays) with their item indices (int64 [W_r]), beside the recording's
-    arrays (frames, masks uint8 [N, R, R] and, for a model that reads them, keypoints float32 [N, K, 3]).
+def proba_by_frames(model: nn.Module, recordings: Iterable[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]],
+                    windows: int, batch_size: int, device: torch.device) -> np.ndarray:
+    """Class probabilities float32 [windows, C] of windows given per recording as (their item indices int64 [W_r],
+    the frame positions of each window int64 [W_r, T] into the recording's arrays, those arrays: frames, masks uint8
+    [N, R, R] and, for a model that reads them, keypoints float32 [N, K, 3]).
 
-    For a model with per-frame tokens (MCAT's ``frame_tokens`` / ``from_frame_tokens``) and uncropped windows: each
-    frame a window uses is encoded once, ``batch_size`` × T frames a pass, and the windows (and their tempo
+    For a model with per-frame tokens (:func:`scores_by_frames`) and uncropped windows: each frame a window uses
+    is encoded once, ``batch_size`` × T frames a pass, and the windows (and their tempo
     replays) are scored from their frames' tokens, with the same probabilities as from their clips."""
     model.eval()
     probs: np.ndarray | None = None
@@ -180,8 +180,9 @@ def windows_proba(model: nn.Module, dataset, batch_size: int, device: torch.devi
 
 
 class ClipsOnly(nn.Module):
-    """``network`` scored from whole window clips only: it hides MCAT's per-frame tokens, with which prediction
-    encodes each frame once (:func:`mcat.predict.stage.classify`); the reference that path is checked against."""
+    """``network`` scored from whole window clips only: it hides MCAT's per-frame tokens, with which prediction,
+    evaluation and the speed test encode each frame once (:func:`proba_by_frames`); the reference that path is
+    checked against."""
 
     def __init__(self, network: nn.Module):
         super().__init__()

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from mcat.atomic import atomic_dir, write_csv, write_text
 from mcat.config import EvaluateParams, ExplainParams, MlflowParams
 from mcat.data.dataset import WindowDataset

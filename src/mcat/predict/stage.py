@@ -238,13 +238,14 @@ def classify(model: ModelFile, frames: np.ndarray, masks: np.ndarray, batch_size
         recording = (np.arange(len(starts)), starts[:, None] + np.arange(T), arrays)
         return starts, proba_by_frames(model.model, [recording], len(starts), batch_size, device)
     probs = []
-    with torch.inference_mode(), autocast(device):
+    with torch.inference_mode():
         for i in range(0, len(starts), batch_size):
             batch = starts[i:i + batch_size]
             inputs = [np.stack([crop(np.stack([frames[s:s + T], masks[s:s + T]])) for s in batch])]
             if joints is not None:
                 inputs.append(np.stack([crop_joints(joints[s:s + T], masks[s:s + T]) for s in batch]))
-            logits = model.model(*(torch.from_numpy(np.ascontiguousarray(x)).to(device) for x in inputs))
+            with autocast(device):
+                logits = model.model(*(torch.from_numpy(np.ascontiguousarray(x)).to(device) for x in inputs))
             probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
     return starts, np.concatenate(probs)
 
