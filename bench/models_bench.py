@@ -1,7 +1,7 @@
 """Training throughput of every model, and of each speed switch torch offers, measured side by side in one run.
 
     python bench/models_bench.py [--resolution 112] [--batch 32] [--steps 3] [--device auto] [--models mcat,tcn]
-                                 [--switches eager,channels_last,fused_adamw,bf16,compile]
+                                 [--switches eager,channels_last,relu_before_pool,fused_adamw,bf16,compile]
 
 One training step = forward + class-weighted cross-entropy + backward + AdamW, on random uint8 clips
 [batch, 2, 16, R, R] (input mode ``both``). Per model and switch: clips/s, the ratio to the eager step of the
@@ -14,6 +14,9 @@ varies by more than half from minute to minute; the range is printed). The switc
 
 - ``eager``: the model as built (NCHW), fp32, AdamW's default implementation.
 - ``channels_last``: convolution weights (and so activations) in NHWC, what ``mcat train`` uses.
+- ``relu_before_pool``: ``channels_last`` with the encoders' blocks in the paper's Conv-BN-ReLU-MaxPool order
+  (:func:`mcat.models.encoder.in_the_papers_order`; what training ran before the ReLU moved after the max-pool, the
+  same function to the bit).
 - ``fused_adamw``: AdamW(fused=True).
 - ``bf16``: bf16 autocast (what training uses on CUDA and on CPUs with AVX-512 BF16 or AMX: ``train.precision``);
   on a CPU without them it is emulated.
@@ -34,8 +37,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from mcat.inference import keep_freed_memory, prepare
 from mcat.models import MODELS, build
+from mcat.models.encoder import FrameEncoder, in_the_papers_order
 
-SWITCHES = ("eager", "channels_last", "fused_adamw", "bf16", "compile")
+SWITCHES = ("eager", "channels_last", "relu_before_pool", "fused_adamw", "bf16", "compile")
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
@@ -81,6 +85,9 @@ def stepper(name: str, switch: str, device: torch.device, x: torch.Tensor, y: to
     """A function running one training step of a fresh ``name`` model under ``switch``."""
     torch.manual_seed(0)
     model = build(name, "both", 11)
+    if switch == "relu_before_pool":
+        for encoder in (m for m in model.modules() if isinstance(m, FrameEncoder)):
+            in_the_papers_order(encoder)
     model = model.to(device) if switch == "eager" else prepare(model, device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, fused=True if switch == "fused_adamw" else None)
     forward = torch.compile(model) if switch == "compile" else model
@@ -118,7 +125,7 @@ def main() -> None:
     print(f"device {device} ({capability}, {torch.get_num_threads()} threads), torch {torch.__version__}")
     print(f"{args.resolution}x{args.resolution}, T=16, batch {args.batch}; median of {args.rounds} rounds of "
           f"{args.steps} steps per switch")
-    print(f"{'model':<12}{'switch':<15}{'params':>8}{'GFLOP/clip':>11}{'clips/s':>9}{'x eager':>9}{'GFLOP/s':>9}"
+    print(f"{'model':<12}{'switch':<18}{'params':>8}{'GFLOP/clip':>11}{'clips/s':>9}{'x eager':>9}{'GFLOP/s':>9}"
           f"{'MFU':>7}  note")
     x, y = clips(args.batch, args.resolution, device), torch.randint(0, 11, (args.batch,), device=device)
     for name in args.models.split(","):
@@ -147,7 +154,7 @@ def main() -> None:
             ratio = f"{rate / eager:>8.2f}x" if eager else f"{'-':>9}"
             note = f"first step {seconds:.0f} s (compiling)" if switch == "compile" else ("bf16" if bf16 else "fp32")
             mfu = rate * flops / max(matmul["bf16" if bf16 else "fp32"])
-            print(f"{name:<12}{switch:<15}{params / 1e6:>7.2f}M{flops / 1e9:>11.2f}{rate:>9.1f}{ratio}"
+            print(f"{name:<12}{switch:<18}{params / 1e6:>7.2f}M{flops / 1e9:>11.2f}{rate:>9.1f}{ratio}"
                   f"{rate * flops / 1e9:>9.1f}{mfu:>7.1%}  {note}", flush=True)
     print("matmul GFLOP/s (MFU is against the best), " + ", ".join(
         f"{kind}: best {max(t) / 1e9:.1f}, worst {min(t) / 1e9:.1f} over {len(t)} timings"

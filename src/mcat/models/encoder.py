@@ -4,6 +4,12 @@
 
     [B, T, C, H, W] ─ per frame ─▶ Conv3×3-BN-ReLU-MaxPool2 ─▶ Conv3×3-BN-ReLU-MaxPool2
                                  ─▶ Conv3×3-BN-ReLU-AdaptiveAvgPool(1) ─▶ [B, T, channels[-1]]
+
+The first two blocks run their ReLU after the max-pool: ReLU is monotone, so it commutes with a maximum and
+Conv-BN-MaxPool-ReLU is the paper's Conv-BN-ReLU-MaxPool to the bit, forward and backward (the max-pool keeps the
+same element, and where the maximum is not positive the gradient is zero either way), with the ReLU's two
+memory-bound passes over a quarter of the pixels (docs/performance.md). ReLU does not commute with the last
+block's average, which keeps the paper's order.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from torch import nn
 
 
 def _block(c_in: int, c_out: int, pool: nn.Module) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True), pool)
+    """Conv3×3-BN, then ReLU and ``pool`` (a max-pool first, as the module docstring says why)."""
+    relu = nn.ReLU(inplace=True)
+    head = (nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out))
+    return nn.Sequential(*head, *((pool, relu) if isinstance(pool, nn.MaxPool2d) else (relu, pool)))
 
 
 class FrameEncoder(nn.Module):
@@ -33,3 +42,13 @@ class FrameEncoder(nn.Module):
         b, t = frames.shape[:2]
         features = self.net(frames.flatten(0, 1))
         return features.view(b, t, self.out_features)
+
+
+def in_the_papers_order(encoder: FrameEncoder) -> FrameEncoder:
+    """``encoder`` with every block back in the paper's Conv-BN-ReLU-pool order, in place (the same modules, so the
+    same parameters): the reference the reordered blocks are compared with (tests, ``bench/models_bench.py``)."""
+    for i, block in enumerate(encoder.net):
+        relu = next(m for m in block if isinstance(m, nn.ReLU))
+        pool = next(m for m in block if isinstance(m, (nn.MaxPool2d, nn.AdaptiveAvgPool2d)))
+        encoder.net[i] = nn.Sequential(block[0], block[1], relu, pool)
+    return encoder
