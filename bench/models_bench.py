@@ -37,7 +37,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from mcat.inference import keep_freed_memory, prepare
 from mcat.models import MODELS, build
-from mcat.models.encoder import FrameEncoder, in_the_papers_order
+from mcat.models.encoder import in_the_papers_order
 
 SWITCHES = ("eager", "channels_last", "relu_before_pool", "fused_adamw", "bf16", "compile")
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -86,8 +86,7 @@ def stepper(name: str, switch: str, device: torch.device, x: torch.Tensor, y: to
     torch.manual_seed(0)
     model = build(name, "both", 11)
     if switch == "relu_before_pool":
-        for encoder in (m for m in model.modules() if isinstance(m, FrameEncoder)):
-            in_the_papers_order(encoder)
+        in_the_papers_order(model)
     model = model.to(device) if switch == "eager" else prepare(model, device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, fused=True if switch == "fused_adamw" else None)
     forward = torch.compile(model) if switch == "compile" else model
