@@ -19,7 +19,7 @@ from torch import nn
 
 
 def _block(c_in: int, c_out: int, pool: nn.Module) -> nn.Sequential:
-    """Conv3×3-BN, then ReLU and ``pool`` (a max-pool first, as the module docstring says why)."""
+    """Conv3×3-BN, then the ReLU and ``pool``: the ReLU after a max-pool, before an average (module docstring)."""
     relu = nn.ReLU(inplace=True)
     head = (nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out))
     return nn.Sequential(*head, *((pool, relu) if isinstance(pool, nn.MaxPool2d) else (relu, pool)))
