@@ -79,6 +79,8 @@ def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Pat
         raise McatError(f"{model_path} knows classes {model.class_names} but the store at {store} has "
                         f"{frames.class_names}: test the model on the data it was trained for")
     torch_device = device_of(model.model)
+    # uncut windows get no crop at all, so that the model may score them from each frame's tokens (windows_proba)
+    crops = (pre.window_crop(), pre.joints_crop()) if pre.crop != "none" else (None, None)
     curve: dict[str, list[dict[str, Any]]] = {}
     for split in params.splits:
         ids = [r.recording_id for r in frames.recordings if r.split == split]
@@ -88,9 +90,7 @@ def speedtest(params: SpeedtestParams, model_path: Path, store: Path, masks: Pat
                             "set speedtest.splits")
         rows = []
         for factor in params.factors:
-            cut = pre.crop != "none"
-            windows = ResampledWindows(frames, mask_store, ids, factor, pre.T, pre.stride,
-                                       pre.window_crop() if cut else None, pre.joints_crop() if cut else None, poses)
+            windows = ResampledWindows(frames, mask_store, ids, factor, pre.T, pre.stride, *crops, poses)
             if not len(windows):
                 rows.append({"factor": factor, "windows": 0, "skipped": f"no '{split}' recording has {pre.T} frames "
                              f"at {factor:g}x"})
