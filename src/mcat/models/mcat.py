@@ -37,7 +37,7 @@ class MaskCrossAttentionTransformer(nn.Module):
 
     def __init__(self, *, num_classes: int, input_mode: str = "both", fusion: str = "cross_attention",
                  channels: tuple[int, int, int] = (16, 32, 64), d: int = 256, heads: int = 8, ffn: int = 1024,
-                 depth: int = 4, dropout: float = 0.1, joints: int = K):
+                 depth: int = 4, dropout: float = 0.1, joints: int = K, pose_frame: str = "image"):
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got '{fusion}'")
@@ -46,7 +46,7 @@ class MaskCrossAttentionTransformer(nn.Module):
             raise ValueError(f"pose tokens join by cross-attention: input mode '{input_mode}' needs fusion "
                              f"cross_attention, not '{fusion}'")
         if self.reads_pose:
-            self.pose_encoder = PoseEncoder(joints=joints, d=d)
+            self.pose_encoder = PoseEncoder(joints=joints, d=d, frame=pose_frame)
         if input_mode != "pose":
             c_in = 2 if fusion == "concat" else 1
             self.encoder = FrameEncoder(in_channels=c_in, channels=channels)

@@ -75,7 +75,7 @@ def from_config(config: dict[str, Any]) -> nn.Module:
 
 
 @zoo_model("mcat", "Mask Cross-Attention Transformer (the paper's model); fusion cross_attention|add|concat|none",
-          fusion="cross_attention", **PAPER_ENCODER, **PAPER_TRANSFORMER, joints=K)
+          fusion="cross_attention", **PAPER_ENCODER, **PAPER_TRANSFORMER, joints=K, pose_frame="image")
 def _mcat(**kw: Any) -> nn.Module:
     kw["channels"] = tuple(kw["channels"])
     return MaskCrossAttentionTransformer(**kw)
