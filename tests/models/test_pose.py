@@ -70,3 +70,8 @@ def test_the_body_frame_exports_to_onnx(tmp_path):
 def test_an_unknown_pose_frame_names_the_choices():
     with pytest.raises(McatError, match="pose_frame must be one of .*'image', 'body'"):
         build("mcat", "mask+pose", 5, pose_frame="world")
+
+
+def test_a_pose_frame_for_a_model_without_keypoints_is_refused():
+    with pytest.raises(McatError, match="input mode 'both' reads none"):
+        build("mcat", "both", 5, pose_frame="body")

@@ -45,6 +45,9 @@ class MaskCrossAttentionTransformer(nn.Module):
         if self.reads_pose and fusion != "cross_attention":
             raise ValueError(f"pose tokens join by cross-attention: input mode '{input_mode}' needs fusion "
                              f"cross_attention, not '{fusion}'")
+        if pose_frame != "image" and not self.reads_pose:
+            raise ValueError(f"pose_frame '{pose_frame}' is where keypoints are read: input mode '{input_mode}' reads "
+                             "none (use mask+pose, both+pose or pose, or leave pose_frame out)")
         if self.reads_pose:
             self.pose_encoder = PoseEncoder(joints=joints, d=d, frame=pose_frame)
         if input_mode != "pose":
