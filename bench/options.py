@@ -45,6 +45,16 @@ def switches(text: str) -> list[bool]:
     return [v == "on" for v in values]
 
 
+def words(*allowed: str) -> Callable[[str], list[str]]:
+    """An argparse type: ``"a,b"`` → ["a", "b"], each one of ``allowed``."""
+    def parse(text: str) -> list[str]:
+        values = text.split(",")
+        if not set(values) <= set(allowed):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {', '.join(allowed)}")
+        return values
+    return parse
+
+
 def float_sets(text: str) -> list[tuple[float, ...]]:
     """``"1;1,0.5"`` → [(1.0,), (1.0, 0.5)]: sets separated by ``;``, numbers by ``,``; each > 0."""
     return [tuple(floats(part)) for part in text.split(";")]

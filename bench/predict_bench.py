@@ -3,7 +3,8 @@
     python bench/predict_bench.py [--model models/model.pt] [--data data/synthetic] [--videos 4]
                                   [--backends selfie:litert,selfie:litert:whole,selfie:opencv,background,exact]
                                   [--pose-every 1,2] [--pose-thread on,off] [--frame-tokens on,off]
-                                  [--tempo-averaging "1;1,0.5"]
+                                  [--tempo-averaging "1;1,0.5"] [--upscale 7.5] [--source-fps 60]
+                                  [--decode before,now]
 
 Needs `make demo` first (its model and synthetic dataset). Prints, per backend (``selfie:RUNTIME`` picks
 ``masks.selfie.runtime``; ``:whole`` every frame read whole, not following the person; ``:general`` the general
@@ -23,28 +24,39 @@ scores every window from its clip instead of from its frames' tokens encoded onc
 the same probabilities), the way predict ran before.
 ``--tempo-averaging`` scores the same network with each set of test-time tempo averaging factors
 (``train.tempo_averaging``; ``;`` between sets; one row each; default: what the model was trained with).
+``--upscale K`` and ``--source-fps F`` first re-encode each video K times larger (a 192×144 render at 7.5 is 1440×1080,
+a phone's size) at F frames/s (each frame repeated F/30 times; mp4v, the only encoder OpenCV's wheel carries: its
+decode is not H.264's), outside the timed part, so that decoding weighs what it weighs on a user's videos; the
+masks, keypoints and timelines are scored against the same truth. ``--decode before`` decodes as predict did up to
+commit cd4d93f (every source frame converted to BGR, batches stacked from single frames, gray frames fitted for models
+that read masks only), ``now`` as it does today (one row each; the same frames).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+import cv2
+
+import mcat.masks.segment
+import mcat.predict.stage
 from mcat.config import load_params
 from mcat.data.framewise import read_classes, read_csv, read_label_csv
 from mcat.inference import ClipsOnly, resolve_device
-from mcat.data.framing import Framing
-from mcat.data.video import resize_masks
+from mcat.data.framing import Framing, source_index
+from mcat.data.video import open_video, probe, read_frames, resize_masks
 from mcat.masks.backends import backend_settings, fitted, make_segmenter
 from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file, tempo_averaged
 from mcat.predict.stage import framing_of, pose_estimator, predict_video, segmenter_threads
 from mcat.predict.timeline import frame_labels, frames_of, main_exercise, runs, segment_scores
-from options import float_sets, ints, run, shared_models, switches
+from options import float_sets, ints, run, shared_models, switches, words
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,6 +91,58 @@ class ExactMasks:
         return fitted(self.masks[self.next - len(frames):self.next], framing)
 
 
+def upscaled(video: Path, scale: float, fps: float, folder: Path) -> Path:
+    """``video`` (30 frames/s) re-encoded into ``folder`` ``scale`` times larger at ``fps`` frames/s, each frame
+    written ``fps / 30`` times (mp4v)."""
+    frames = read_frames(video)
+    first = next(frames)
+    size = (round(first.shape[1] * scale), round(first.shape[0] * scale))
+    out = folder / video.name
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for frame in [first, *frames]:
+        big = cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC)
+        for _ in range(round(fps / 30)):
+            writer.write(big)
+    writer.release()
+    return out
+
+
+def batches_before(path: Path, batch_size: int, limit: int | None = None, step: float | None = None):
+    """How predict decoded up to commit cd4d93f: every source frame read (decoded and converted to BGR), the clock's
+    kept, each batch stacked from single frames — the same batches as :func:`mcat.data.video.bgr_batches`."""
+    cap, batch, done, at = open_video(path), [], 0, -1
+    while limit is None or done < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        at += 1
+        while (step is None or source_index(done, step) == at) and (limit is None or done < limit):
+            done += 1
+            batch.append(frame)
+            if len(batch) == batch_size:
+                yield np.stack(batch)
+                batch = []
+            if step is None:
+                break
+    cap.release()
+    if batch:
+        yield np.stack(batch)
+
+
+@contextlib.contextmanager
+def decoding(way: str):
+    """Predict decoding ``now`` (as it does) or ``before`` (:func:`batches_before`, gray frames for every model)."""
+    if way == "now":
+        yield
+        return
+    now = mcat.masks.segment.bgr_batches, mcat.predict.stage.reads_frames
+    mcat.masks.segment.bgr_batches, mcat.predict.stage.reads_frames = batches_before, lambda mode: True
+    try:
+        yield
+    finally:
+        mcat.masks.segment.bgr_batches, mcat.predict.stage.reads_frames = now
+
+
 def set_votes(starts: np.ndarray, probs: np.ndarray, truth: np.ndarray, T: int, names: list[str],
               ) -> list[tuple[bool, bool]]:
     """Each true exercise set of a recording cut out as a clip of its own (the windows wholly inside it): is the
@@ -111,9 +175,15 @@ def main() -> None:
                                                              "each (default: params.yaml's predict.pose_thread)")
     parser.add_argument("--frame-tokens", type=switches, default=[True],
                         help="on,off: windows scored from per-frame tokens (predict's way for MCAT) or from clips")
+    parser.add_argument("--upscale", type=float, default=1.0, help="re-encode each video this many times larger first")
+    parser.add_argument("--source-fps", type=int, default=30, help="... at this frame rate (a multiple of 30)")
+    parser.add_argument("--decode", type=words("before", "now"), default=["now"],
+                        help="before,now: predict's decoding up to commit cd4d93f and today's, one row each")
     parser.add_argument("--tempo-averaging", type=float_sets, help="sets of train.tempo_averaging factors, e.g. '1;1,0.5', one row each "
                                                   "(default: the model's own)")
     args = parser.parse_args()
+    if args.source_fps <= 0 or args.source_fps % 30 or not args.upscale > 0:
+        parser.error("--source-fps must be a multiple of 30 and --upscale > 0")
     if not args.model.is_file() or not (args.data / "manifest.csv").is_file():
         raise SystemExit(f"{args.model} or {args.data}/manifest.csv is missing: run `make demo` first")
     params = load_params(ROOT / "params.yaml", None, shared_models(ROOT))
@@ -129,49 +199,57 @@ def main() -> None:
     everies = (args.pose_every or [params.predict.pose_every]) if estimator is not None else [1]
     averagings = args.tempo_averaging or [model.preprocessing.tempo_averaging]
     threads = (args.pose_thread or [params.predict.pose_thread]) if estimator is not None else [False]
-    rows = ((b, n, t, f, a) for b in args.backends.split(",") for n in everies for t in threads
-            for f in args.frame_tokens for a in averagings)
-    for backend, every, thread, tokens, averaging in rows:
-        settings = params.predict.model_copy(update={"pose_every": every, "pose_thread": thread})
-        scorer = tempo_averaged(model, averaging)
-        if not tokens:
-            scorer = replace(scorer, model=ClipsOnly(scorer.model))
-        if backend != "exact":
-            segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend),
-                                                segmenter_threads(settings, estimator)))
-        seconds = duration = 0.0
-        scores, ious, votes = [], [], []
-        with tempfile.TemporaryDirectory() as out:
-            for r in recordings:
-                if backend == "exact":
-                    segmenter = Recorded(ExactMasks(args.data / r["masks"]))
-                result = predict_video(settings, scorer, segmenter, args.data / r["video"],
-                                       Path(out) / r["recording_id"], device, params.masks.batch_size,
-                                       estimator=estimator)
-                masks = np.concatenate(segmenter.masks)
-                exact = resize_masks(np.load(args.data / r["masks"])["masks"][:len(masks)], framing_of(model))
-                ious.append(mean_iou(masks, exact))  # at the model's resolution, where predict keeps its masks
-                seconds += result.seconds
-                duration += result.frames / result.fps
-                truth = read_label_csv(args.data / r["labels"], len(classes), r["recording_id"])[:result.frames]
-                predicted = frame_labels(result.starts, result.probs.argmax(axis=1), result.frames, T, stride)
-                merged = frames_of(result.segments)
-                scores.append((segment_scores(truth, predicted[:len(truth)]), segment_scores(truth, merged[:len(truth)])))
-                votes += set_votes(result.starts, result.probs, truth, T, model.class_names)
-        raw = {k: np.mean([s[0][k] for s in scores]) for k in scores[0][0]}
-        timeline = {k: np.mean([s[1][k] for s in scores]) for k in scores[0][1]}
-        name = backend if estimator is None else f"{backend}, keypoints every {every}{' in a thread' * thread}"
-        name += ", frame tokens" if tokens else ", clips"
-        name += f", tempo averaging {','.join(f'{f:g}' for f in averaging)}"
-        print(f"{name:<14} {duration / seconds:5.2f}x real time ({duration:.0f} s of video in {seconds:.1f} s)   "
-              f"mask IoU {np.mean(ious):.3f}   "
-              f"windows: frame acc {raw['frame_accuracy']:.3f}   merged timeline: frame acc "
-              f"{timeline['frame_accuracy']:.3f}, segment acc {timeline['segment_accuracy']:.3f}, recall "
-              f"{timeline['segment_recall']:.3f}, precision {timeline['segment_precision']:.3f} "
-              f"({timeline['true_segments']:.0f} true, {timeline['predicted_segments']:.0f} predicted segments per "
-              f"video)   sets as clips: " + (f"exercise right {np.mean([v[0] for v in votes]):.3f} (majority of "
-                                                 f"windows {np.mean([v[1] for v in votes]):.3f}; {len(votes)} sets)"
-                                                 if votes else "no set holds a whole window"))
+    rows = ((b, n, t, f, a, d) for b in args.backends.split(",") for n in everies for t in threads
+            for f in args.frame_tokens for a in averagings for d in args.decode)
+    with tempfile.TemporaryDirectory() as copies:
+        videos = {r["recording_id"]: args.data / r["video"] for r in recordings}
+        if (args.upscale, args.source_fps) != (1.0, 30):
+            videos = {rid: upscaled(v, args.upscale, args.source_fps, Path(copies)) for rid, v in videos.items()}
+            size = probe(next(iter(videos.values())))
+            print(f"re-encoded {args.upscale:g}x larger ({size.width}x{size.height}) at {args.source_fps} fps (mp4v)")
+        for backend, every, thread, tokens, averaging, decode in rows:
+            settings = params.predict.model_copy(update={"pose_every": every, "pose_thread": thread})
+            scorer = tempo_averaged(model, averaging)
+            if not tokens:
+                scorer = replace(scorer, model=ClipsOnly(scorer.model))
+            if backend != "exact":
+                segmenter = Recorded(make_segmenter(backend_settings(params.masks, backend),
+                                                    segmenter_threads(settings, estimator)))
+            seconds = duration = 0.0
+            scores, ious, votes = [], [], []
+            with tempfile.TemporaryDirectory() as out:
+                for r in recordings:
+                    if backend == "exact":
+                        segmenter = Recorded(ExactMasks(args.data / r["masks"]))
+                    with decoding(decode):
+                        result = predict_video(settings, scorer, segmenter, videos[r["recording_id"]],
+                                               Path(out) / r["recording_id"], device, params.masks.batch_size,
+                                               estimator=estimator)
+                    masks = np.concatenate(segmenter.masks)
+                    exact = resize_masks(np.load(args.data / r["masks"])["masks"][:len(masks)], framing_of(model))
+                    ious.append(mean_iou(masks, exact))  # at the model's resolution, where predict keeps its masks
+                    seconds += result.seconds
+                    duration += result.frames / result.fps
+                    truth = read_label_csv(args.data / r["labels"], len(classes), r["recording_id"])[:result.frames]
+                    predicted = frame_labels(result.starts, result.probs.argmax(axis=1), result.frames, T, stride)
+                    merged = frames_of(result.segments)
+                    scores.append((segment_scores(truth, predicted[:len(truth)]),
+                                   segment_scores(truth, merged[:len(truth)])))
+                    votes += set_votes(result.starts, result.probs, truth, T, model.class_names)
+            raw = {k: np.mean([s[0][k] for s in scores]) for k in scores[0][0]}
+            timeline = {k: np.mean([s[1][k] for s in scores]) for k in scores[0][1]}
+            name = backend if estimator is None else f"{backend}, keypoints every {every}{' in a thread' * thread}"
+            name += ", frame tokens" if tokens else ", clips"
+            name += f", tempo averaging {','.join(f'{f:g}' for f in averaging)}, decoding {decode}"
+            print(f"{name:<14} {duration / seconds:5.2f}x real time ({duration:.0f} s of video in {seconds:.1f} s)   "
+                  f"mask IoU {np.mean(ious):.3f}   "
+                  f"windows: frame acc {raw['frame_accuracy']:.3f}   merged timeline: frame acc "
+                  f"{timeline['frame_accuracy']:.3f}, segment acc {timeline['segment_accuracy']:.3f}, recall "
+                  f"{timeline['segment_recall']:.3f}, precision {timeline['segment_precision']:.3f} "
+                  f"({timeline['true_segments']:.0f} true, {timeline['predicted_segments']:.0f} predicted segments per "
+                  f"video)   sets as clips: " + (f"exercise right {np.mean([v[0] for v in votes]):.3f} (majority of "
+                                                     f"windows {np.mean([v[1] for v in votes]):.3f}; {len(votes)} sets)"
+                                                     if votes else "no set holds a whole window"))
 
 
 if __name__ == "__main__":

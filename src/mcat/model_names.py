@@ -14,4 +14,9 @@ POSE_MODES = ("both+pose", "mask+pose", "pose")
 def reads_pose(input_mode: str) -> bool:
     """Whether a model of ``input_mode`` takes keypoints [B, T, K, 3] beside its clips."""
     return input_mode in POSE_MODES
+
+
+def reads_frames(input_mode: str) -> bool:
+    """Whether a model of ``input_mode`` reads the grayscale frames (channel 0 of its clips), not only the masks."""
+    return input_mode in ("raw", "both", "both+pose")
 FUSIONS = ("cross_attention", "add", "concat", "none")

@@ -1,13 +1,15 @@
 """One clock and an aspect-preserving fit: exact on known patterns."""
 
 import struct
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from mcat.data.framing import Framing
-from mcat.data.video import fit_probabilities, gray_frame, probe, read_frames, resize_masks
+from mcat.data.video import _bgr, bgr_batches, fit_probabilities, gray_frame, probe, read_frames, resize_masks
+from mcat.errors import McatError
 
 
 def test_pad_keeps_the_aspect_ratio_and_centres_the_picture():
@@ -47,15 +49,24 @@ def test_the_clock_takes_the_frames_nearest_in_time(source_fps, expected):
     assert len(positions) == pytest.approx(10 * 30.0 / source_fps, abs=1)
 
 
-def test_decoding_on_the_clock_gives_the_positions_frames(tmp_path):
+@pytest.mark.parametrize("source_fps", [60.0, 30.0, 24.0])
+def test_decoding_on_the_clock_gives_the_positions_frames(tmp_path, source_fps):
+    """Frames skipped (60 fps), kept (30) and repeated (24) on the clock, one by one and in batches: each batch its
+    own array (the pose thread still reads one while the next is decoded), the last one shorter."""
     path = tmp_path / "count.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 60.0, (32, 32))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), source_fps, (32, 24))
     for i in range(20):
-        writer.write(np.full((32, 32, 3), i * 12, np.uint8))  # frame i has brightness 12 i
+        writer.write(np.full((24, 32, 3), i * 12, np.uint8))  # frame i has brightness 12 i
     writer.release()
     framing = Framing(32, fps=30.0)
-    decoded = [int(round(f.mean() / 12)) for f in read_frames(path, step=framing.step(60.0))]
-    assert decoded == framing.positions(20, 60.0).tolist() == list(range(0, 20, 2))
+    expected = framing.positions(20, source_fps).tolist()
+    assert [int(round(f.mean() / 12)) for f in read_frames(path, step=framing.step(source_fps))] == expected
+    batches = list(bgr_batches(path, 4, step=framing.step(source_fps)))
+    assert [len(b) for b in batches] == [4] * (len(expected) // 4) + [len(expected) % 4] * (len(expected) % 4 > 0)
+    assert all(b.shape[1:] == (24, 32, 3) for b in batches)
+    assert [int(round(f.mean() / 12)) for b in batches for f in b] == expected
+    limited = list(bgr_batches(path, 4, limit=6, step=framing.step(source_fps)))
+    assert [int(round(f.mean() / 12)) for b in limited for f in b] == expected[:6]
 
 
 def test_a_phone_video_stored_sideways_is_read_upright(tmp_path):
@@ -75,6 +86,7 @@ def test_a_phone_video_stored_sideways_is_read_upright(tmp_path):
     rotated.write_bytes(bytes(data))
     info, frame = probe(rotated), next(read_frames(rotated))
     assert (info.width, info.height) == (48, 64) and frame.shape == (64, 48, 3)
+    assert (next(bgr_batches(rotated, 2))[0] == frame).all()
     ys, xs = np.nonzero(frame[..., 0] > 128)
     assert ys.max() < 20 and xs.min() > 36  # the mark turned with the picture: now at the top right
 
@@ -91,3 +103,15 @@ def test_probabilities_read_at_the_fitted_pixels_threshold_to_the_fitted_full_si
     full = resize_masks((cv2.resize(probability, shown, interpolation=cv2.INTER_LINEAR) > 0.5)[None], framing)[0]
     direct = (fit_probabilities(probability, shown, framing) > 0.5).astype(np.uint8)
     assert 0 < full.sum() < full.size and (direct == full).mean() > 0.999
+
+
+def test_a_frame_of_another_size_mid_video_is_a_one_line_error():
+    """Batches are decoded straight into arrays of the first frame's size: a stream whose frames change size (an
+    edited or spliced file) is refused with the fix, not a numpy traceback."""
+
+    class Grabbed:  # a capture whose grabbed frame is 40×30 where the batch holds 32×24
+        def retrieve(self, image=None):
+            return True, np.zeros((30, 40, 3), np.uint8)
+
+    with pytest.raises(McatError, match=r"spliced.mp4: the frame size changes from 32x24 to 40x30 .* re-encode"):
+        _bgr(Grabbed(), Path("spliced.mp4"), np.empty((24, 32, 3), np.uint8))

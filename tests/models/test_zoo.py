@@ -8,7 +8,7 @@ import torch
 
 from mcat.errors import McatError
 from mcat.inference import prepare
-from mcat.model_names import POSE_MODES, reads_pose
+from mcat.model_names import POSE_MODES, reads_frames, reads_pose
 from mcat.models import FUSIONS, INPUT_MODES, MODELS, build, from_config
 
 from .conftest import SMALL, SMALL_BY_MODEL, random_pose
@@ -28,6 +28,19 @@ def test_forward_backward(name, mode, extra, clips):
     logits.logsumexp(dim=1).sum().backward()
     for pname, p in model.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), pname
+
+
+@pytest.mark.parametrize("name, mode, extra", CASES, ids=[f"{n}-{m}-{e.get('fusion', '')}" for n, m, e in CASES])
+def test_reads_frames_says_which_models_see_the_gray_frames(name, mode, extra, clips):
+    """``mcat predict`` hands a model that reads masks only zeros for its gray frames instead of fitting a phone
+    video's large frames: its logits must not depend on them, and a model that reads them must."""
+    model = build(name, mode, num_classes=5, **SMALL_BY_MODEL[name], **extra).eval()
+    pose = (random_pose(2, t=clips.shape[2]),) if reads_pose(mode) else ()
+    no_frames = clips.clone()
+    no_frames[:, 0] = 0
+    with torch.no_grad():
+        same = torch.equal(model(clips, *pose), model(no_frames, *pose))
+    assert same != reads_frames(mode), (name, mode, extra)
 
 
 def test_float_input_is_taken_as_normalised(clips):

@@ -69,41 +69,74 @@ def probe(path: Path) -> VideoInfo:
         cap.release()
 
 
-def read_frames(path: Path, limit: int | None = None, step: float | None = None) -> Iterator[np.ndarray]:
-    """The one decode loop: BGR frames uint8 [H, W, 3] of ``path`` in order (gray sources as BGR), at most
-    ``limit``. With ``step`` (source frames per output frame, see :class:`Framing`), frames are taken on that
-    clock: source frame :func:`source_index` (j, step) as frame j, dropped or repeated as the rates require.
-    The capture is released when the loop ends or is left."""
+def _clock(path: Path, limit: int | None, step: float | None) -> Iterator[cv2.VideoCapture]:
+    """The one decode loop: ``path`` opened and, for each frame of the clock (at most ``limit``), the capture
+    grabbed up to the source frame behind it and handed out, for ``retrieve`` to convert it. With ``step`` (source
+    frames per output frame, see :class:`Framing`), frame j is source frame :func:`source_index` (j, step): frames
+    between are grabbed (decoded, never converted to BGR), a frame that must repeat is handed out again. The
+    capture is released when the loop ends or is left."""
     cap = open_video(path)
     try:
-        done = 0
-        i = -1
+        done, at = 0, -1
         while limit is None or done < limit:
-            ok, frame = cap.read()
-            if not ok:
-                return
-            i += 1
-            frame = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            while (step is None or source_index(done, step) == i) and (limit is None or done < limit):
-                done += 1
-                yield frame
-                if step is None:
-                    break
+            wanted = done if step is None else source_index(done, step)
+            while at < wanted:
+                if not cap.grab():
+                    return
+                at += 1
+            yield cap
+            done += 1
     finally:
         cap.release()
 
 
+def _bgr(cap: cv2.VideoCapture, path: Path, into: np.ndarray | None = None) -> np.ndarray | None:
+    """The grabbed frame as BGR uint8 [H, W, 3] (gray sources as BGR), converted straight into ``into`` (a slot
+    [H, W, 3]) when given; None when it cannot be converted (the decode ends there)."""
+    ok, frame = cap.retrieve() if into is None else cap.retrieve(image=into)
+    if not ok:
+        return None
+    if frame.ndim == 2:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if into is not None and not np.shares_memory(frame, into):
+        if frame.shape != into.shape:
+            raise McatError(f"{path}: the frame size changes from {into.shape[1]}x{into.shape[0]} to "
+                            f"{frame.shape[1]}x{frame.shape[0]} within the video; {REENCODE}")
+        into[...] = frame
+    return frame
+
+
+def read_frames(path: Path, limit: int | None = None, step: float | None = None) -> Iterator[np.ndarray]:
+    """BGR frames uint8 [H, W, 3] of ``path`` in order on the clock of ``step`` (:func:`_clock`), at most
+    ``limit``."""
+    for cap in _clock(path, limit, step):
+        frame = _bgr(cap, path)
+        if frame is None:
+            return
+        yield frame
+
+
 def bgr_batches(path: Path, batch_size: int, limit: int | None = None, step: float | None = None,
                 ) -> Iterator[np.ndarray]:
-    """:func:`read_frames` in batches uint8 [b, H, W, 3] of ``batch_size`` (the last may be shorter)."""
-    batch = []
-    for frame in read_frames(path, limit, step):
-        batch.append(frame)
-        if len(batch) == batch_size:
-            yield np.stack(batch)
-            batch = []
-    if batch:
-        yield np.stack(batch)
+    """:func:`read_frames` in batches uint8 [b, H, W, 3] of ``batch_size`` (the last may be shorter), each frame
+    converted straight into its batch (no copy of a phone video's large frames)."""
+    batch, n = None, 0
+    for cap in _clock(path, limit, step):
+        if batch is None:
+            first = _bgr(cap, path)
+            if first is None:
+                break
+            batch, n = np.empty((batch_size, *first.shape), np.uint8), 1
+            batch[0] = first
+        elif _bgr(cap, path, batch[n]) is None:
+            break
+        else:
+            n += 1
+        if n == batch_size:
+            yield batch
+            batch = None
+    if batch is not None:
+        yield batch[:n]
 
 
 def check_decoded(path: Path, decoded: int, expected: int, expected_from: str = "its container announces") -> None:

@@ -49,7 +49,7 @@ from mcat.errors import McatError
 from mcat.inference import autocast, proba_by_frames, resolve_device, scores_by_frames
 from mcat.masks.backends import make_segmenter
 from mcat.masks.segment import segment_video
-from mcat.model_names import reads_pose
+from mcat.model_names import reads_frames, reads_pose
 from mcat.modelfile import ModelFile
 from mcat.pose.stage import CroppedPose, make_estimator
 from mcat.predict.clips import ClipScores, read_clip_labels, score_clips
@@ -189,8 +189,10 @@ def segmenter_threads(params: PredictParams, estimator) -> int | None:
 
 
 def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: int, pose_every: int = 1,
-               pose_thread: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """One decode of a new video on the model's clock: gray frames uint8 [N, R, R], masks uint8 [N, R, R] from
+               pose_thread: bool = False, gray: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One decode of a new video on the model's clock: gray frames uint8 [N, R, R] (zeros without ``gray``, for a
+    model that reads masks only: converting and fitting a phone video's large frames costs as much as decoding
+    them), masks uint8 [N, R, R] from
     ``segmenter`` (``batch_size`` frames a call) and, with a pose ``estimator``, keypoints float32 [N, K, 3] in the
     model's frame, each frame cropped around its mask (as ``mcat pose`` does), estimated on every ``pose_every``-th
     frame and interpolated between (:class:`~mcat.pose.stage.CroppedPose`).
@@ -198,14 +200,16 @@ def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: 
     With ``pose_thread`` the estimator reads each batch in a second thread while the next one is decoded and
     segmented (LiteRT, OpenCV and torch let go of Python's lock while they compute), at most ``AHEAD`` batches
     behind; the keypoints are the same."""
+    def decoded(then=None) -> tuple[np.ndarray, np.ndarray]:
+        frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=gray, then=then)
+        return (np.zeros_like(masks) if frames is None else frames), masks
+
     if estimator is None:
-        frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True)
-        return frames, masks, None
+        return *decoded(), None
     info = probe(video)
     pose = CroppedPose(estimator, framing, info.width, info.height, pose_every)
     if not pose_thread:
-        frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True, then=pose.add)
-        return frames, masks, pose.joints()
+        return *decoded(pose.add), pose.joints()
     pending: deque[Future] = deque()
 
     def estimate(batch: np.ndarray, fitted: np.ndarray) -> None:
@@ -214,7 +218,7 @@ def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: 
             pending.popleft().result()  # bounded memory; the estimator's errors surface here
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcat-pose") as worker:
-        frames, masks = segment_video(segmenter, video, framing, batch_size, with_gray=True, then=estimate)
+        frames, masks = decoded(estimate)
         while pending:
             pending.popleft().result()
     return frames, masks, pose.joints()
@@ -262,7 +266,7 @@ def predict_video(params: PredictParams, model: ModelFile, segmenter, video: Pat
     source_fps = info.checked_fps(video)
     fps = framing.fps or source_fps
     frames, masks, joints = read_video(segmenter, estimator, video, framing, batch_size, params.pose_every,
-                                       params.pose_thread)
+                                       params.pose_thread, gray=reads_frames(model.input_mode))
     truth = None
     if labels is not None:
         truth = labels[framing.positions(len(labels), source_fps)].astype(np.int64)  # on the model's clock
