@@ -1,9 +1,12 @@
 """Data-path throughput, measured side by side in one run on the same files.
 
-    python bench/data_bench.py [--preset demo] [--recordings 3]
+    python bench/data_bench.py [--preset demo] [--recordings 3] [--phone-rounds 2]
 
 Prints: render frames/s (``mcat synth``), raw decode frames/s vs ingest decode+gray+resize frames/s
-(same videos, as a ratio), and ``WindowDataset`` clips/s (memory-mapped reads) with a DataLoader.
+(same videos, as a ratio), ingest's decode of the test video re-encoded as a phone films it (1080×1440 or
+1440×1080 at 60 frames/s, mp4v): every frame converted and the 30 fps clock's taken after (up to commit d231846) against
+only the clock's frames converted (now), alternating rounds, and ``WindowDataset`` clips/s (memory-mapped reads)
+with a DataLoader.
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 from torch.utils.data import DataLoader
 
 from mcat.config import load_params
 from mcat.data.dataset import WindowDataset
 from mcat.ingest.stage import ingest
-from mcat.data.video import decode_gray
+from mcat.data.video import decode_gray, gray_frame, probe, read_frames
 from mcat.ingest.stage import framing_of
 from mcat.windows.stage import make_windows
 from mcat.masks.stage import generate_masks
 from mcat.synth.stage import synth
+from videos import upscaled
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +43,12 @@ def raw_decode(path: Path) -> int:
     return n
 
 
+def decode_gray_before(path: Path, framing) -> np.ndarray:
+    """Ingest's decode up to commit d231846: every frame converted and fitted, the clock's frames taken after."""
+    frames = np.stack([gray_frame(frame, framing) for frame in read_frames(path)])
+    return frames[framing.positions(len(frames), probe(path).fps)]
+
+
 def timed(fn):
     start = time.perf_counter()
     value = fn()
@@ -48,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default=None, help="params preset (default: params.yaml, the demo)")
     parser.add_argument("--recordings", type=int, default=3, help="train recordings to render")
+    parser.add_argument("--phone-rounds", type=int, default=2, help="alternating rounds of the phone-size decode")
     args = parser.parse_args()
     params = load_params(ROOT / "params.yaml", args.preset, [
         f"synth.splits.train.recordings={args.recordings}", "synth.splits.val.recordings=0",
@@ -67,6 +79,20 @@ def main() -> None:
         print(f"raw decode:                        {frames / raw_s:8.0f} frames/s")
         print(f"decode + gray + resize to {params.ingest.resolution}:      {frames / ingest_s:8.0f} frames/s  "
               f"(ratio to raw decode {raw_s / ingest_s:.2f})")
+        framing = framing_of(params.ingest)
+        phone = upscaled(videos[-1], 7.5, 60, tmp)
+        seconds = {"before": [], "now": []}
+        for _ in range(args.phone_rounds):
+            before, s_before = timed(lambda: decode_gray_before(phone, framing))
+            now, s_now = timed(lambda: decode_gray(phone, framing).frames)
+            assert (before == now).all()
+            seconds["before"].append(s_before)
+            seconds["now"].append(s_now)
+        size, kept = probe(phone), len(before)
+        print(f"ingest decode of {size.width}x{size.height} at 60 fps ({size.announced} frames, {kept} on the clock), "
+              f"every frame converted: {kept / min(seconds['before']):6.0f} clock frames/s; only the clock's: "
+              f"{kept / min(seconds['now']):6.0f} ({min(seconds['before']) / min(seconds['now']):.2f}x; the same frames; "
+              f"best of {args.phone_rounds} alternating rounds)")
         ingest_params = params.ingest.model_copy(update={"source": str(tmp / "synthetic")})
         _, stage_s = timed(lambda: ingest(ingest_params, tmp / "store"))
         print(f"mcat ingest stage (incl. sha256, masks, writes): {frames / stage_s:8.0f} frames/s")

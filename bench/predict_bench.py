@@ -42,21 +42,20 @@ from pathlib import Path
 
 import numpy as np
 
-import cv2
-
 import mcat.masks.segment
 import mcat.predict.stage
 from mcat.config import load_params
 from mcat.data.framewise import read_classes, read_csv, read_label_csv
 from mcat.inference import ClipsOnly, resolve_device
 from mcat.data.framing import Framing, source_index
-from mcat.data.video import open_video, probe, read_frames, resize_masks
+from mcat.data.video import open_video, probe, resize_masks
 from mcat.masks.backends import backend_settings, fitted, make_segmenter
 from mcat.masks.quality import mean_iou
 from mcat.modelfile import load_model_file, tempo_averaged
 from mcat.predict.stage import framing_of, pose_estimator, predict_video, segmenter_threads
 from mcat.predict.timeline import frame_labels, frames_of, main_exercise, runs, segment_scores
 from options import float_sets, ints, run, shared_models, switches, words
+from videos import upscaled
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,22 +88,6 @@ class ExactMasks:
     def segment(self, frames: np.ndarray, framing: Framing | None = None) -> np.ndarray:
         self.next += len(frames)
         return fitted(self.masks[self.next - len(frames):self.next], framing)
-
-
-def upscaled(video: Path, scale: float, fps: float, folder: Path) -> Path:
-    """``video`` (30 frames/s) re-encoded into ``folder`` ``scale`` times larger at ``fps`` frames/s, each frame
-    written ``fps / 30`` times (mp4v)."""
-    frames = read_frames(video)
-    first = next(frames)
-    size = (round(first.shape[1] * scale), round(first.shape[0] * scale))
-    out = folder / video.name
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    for frame in [first, *frames]:
-        big = cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC)
-        for _ in range(round(fps / 30)):
-            writer.write(big)
-    writer.release()
-    return out
 
 
 def batches_before(path: Path, batch_size: int, limit: int | None = None, step: float | None = None):

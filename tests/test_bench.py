@@ -22,6 +22,7 @@ def run(*args: str) -> str:
 def test_data_bench_runs():
     out = run("bench/data_bench.py", "--preset", "tiny", "--recordings", "1")
     assert "ratio to raw decode" in out and "clips/s" in out and "one masks pod, selfie backend" in out
+    assert "at 60 fps" in out and "only the clock's:" in out and "the same frames" in out
 
 
 def test_models_bench_runs():
@@ -51,10 +52,15 @@ def test_masks_bench_runs():
 
 def test_predict_bench_runs(tiny_dataset, tiny_trained):
     out = run("bench/predict_bench.py", "--model", str(tiny_trained[2] / "model.pt"), "--data", str(tiny_dataset),
-              "--backends", "background,exact", "--tempo-averaging", "1;1,0.5")
+              "--backends", "background,exact", "--tempo-averaging", "1;1,0.5", "--decode", "before,now",
+              "--upscale", "2", "--source-fps", "60")
     assert "x real time" in out and "segment acc" in out and "exact" in out and "sets as clips: " in out
-    assert "nan" not in out
-    assert out.count("tempo averaging 1,0.5 ") == 2 and out.count("tempo averaging 1 ") == 2
+    assert "nan" not in out and "re-encoded 2x larger (128x96) at 60 fps" in out
+    assert out.count("tempo averaging 1,0.5, ") == 4 and out.count("tempo averaging 1, ") == 4
+    rows = [line.split(" real time ")[0].rsplit(" ", 1)[0] + line.split("   mask IoU")[1]
+            for line in out.splitlines() if " real time " in line]
+    before = [r.replace(", decoding before", "") for r in rows if ", decoding before" in r]
+    assert len(before) == 4 and before == [r.replace(", decoding now", "") for r in rows if ", decoding now" in r]
 
 
 def test_tempo_averaging_bench_runs(tiny_windows, tiny_trained, tmp_path):

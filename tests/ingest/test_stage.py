@@ -71,3 +71,30 @@ def test_recordings_removed_from_the_dataset_leave_the_store(tmp_path, dataset_c
     manifest.write_text("\n".join(line for line in manifest.read_text().splitlines() if not line.startswith("val_000")))
     result = ingest(params, tmp_path / "store")
     assert result.recordings == 3 and not (tmp_path / "store/val_000").exists()
+
+
+def test_a_60_fps_recording_is_stored_on_the_30_fps_clock_with_its_labels_and_masks(tmp_path, dataset_copy, tiny):
+    """Every other frame of a 60 fps video, and the labels and masks of those frames: the frames decoded between
+    are skipped, and the labels are matched against all of the video's frames."""
+    rid, n = "test_000", 41
+    manifest = (dataset_copy / "manifest.csv").read_text().replace(f"videos/{rid}.mp4", f"videos/{rid}.avi")
+    (dataset_copy / "manifest.csv").write_text(manifest)
+    writer = cv2.VideoWriter(str(dataset_copy / f"videos/{rid}.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 60.0, (64, 48))
+    for i in range(n):
+        writer.write(np.full((48, 64, 3), 5 * i, np.uint8))  # frame i has brightness 5 i
+    writer.release()
+    (dataset_copy / f"labels/{rid}.csv").write_text("frame,label\n" + "".join(f"{i},{i % 4}\n" for i in range(n)))
+    masks = np.zeros((n, 48, 64), np.uint8)
+    for i in range(n):
+        masks[i, :, :i + 1] = 1  # frame i's mask covers its first i + 1 columns
+    np.savez_compressed(dataset_copy / f"masks/{rid}.npz", masks=masks)
+    params = tiny.ingest.model_copy(update={"source": str(dataset_copy)})
+    store = Store(ingest(params, tmp_path / "store").out)
+    kept = np.arange(0, n, 2)  # the 30 fps clock: source frames 0, 2, ..., 40
+    meta = store.meta(rid)
+    assert (meta["source_fps"], meta["fps"], meta["source_frames"], meta["n_frames"]) == (60.0, 30, n, len(kept))
+    np.testing.assert_array_equal(store.labels(rid), kept % 4)
+    brightness = store.frames(rid)[:, 24, 24] / 5  # the picture's centre (zero bars above and below)
+    np.testing.assert_allclose(brightness, kept, atol=0.5)
+    columns = store.provided_masks(rid)[:, 24].sum(axis=1) * 64 / store.frames(rid).shape[-1]
+    np.testing.assert_allclose(columns, kept + 1, atol=2)

@@ -38,10 +38,11 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class Video:
-    """Decoded frames uint8 [N, resolution, resolution] at the video's own rate and what the container said
-    about itself."""
+    """Decoded frames uint8 [M, resolution, resolution] on the framing's clock, the video's own frame count
+    ``source_frames`` and what the container said about itself."""
 
     frames: np.ndarray
+    source_frames: int
     fps: float
     width: int
     height: int
@@ -69,25 +70,31 @@ def probe(path: Path) -> VideoInfo:
         cap.release()
 
 
-def _clock(path: Path, limit: int | None, step: float | None) -> Iterator[cv2.VideoCapture]:
-    """The one decode loop: ``path`` opened and, for each frame of the clock (at most ``limit``), the capture
-    grabbed up to the source frame behind it and handed out, for ``retrieve`` to convert it. With ``step`` (source
-    frames per output frame, see :class:`Framing`), frame j is source frame :func:`source_index` (j, step): frames
-    between are grabbed (decoded, never converted to BGR), a frame that must repeat is handed out again. The
+class _Clock:
+    """The one decode loop: iterating opens ``path`` and, for each frame of the clock (at most ``limit``), grabs
+    the capture up to the source frame behind it and hands it out, for ``retrieve`` to convert it. With ``step``
+    (source frames per output frame, see :class:`Framing`), frame j is source frame :func:`source_index` (j, step):
+    frames between are grabbed (decoded, never converted to BGR), a frame that must repeat is handed out again.
+    ``grabbed`` counts the source frames decoded: all of the video's once a loop without ``limit`` has ended. The
     capture is released when the loop ends or is left."""
-    cap = open_video(path)
-    try:
-        done, at = 0, -1
-        while limit is None or done < limit:
-            wanted = done if step is None else source_index(done, step)
-            while at < wanted:
-                if not cap.grab():
-                    return
-                at += 1
-            yield cap
-            done += 1
-    finally:
-        cap.release()
+
+    def __init__(self, path: Path, limit: int | None = None, step: float | None = None):
+        self.path, self.limit, self.step, self.grabbed = path, limit, step, 0
+
+    def __iter__(self) -> Iterator[cv2.VideoCapture]:
+        cap = open_video(self.path)
+        try:
+            done = 0
+            while self.limit is None or done < self.limit:
+                wanted = done if self.step is None else source_index(done, self.step)
+                while self.grabbed <= wanted:
+                    if not cap.grab():
+                        return
+                    self.grabbed += 1
+                yield cap
+                done += 1
+        finally:
+            cap.release()
 
 
 def _bgr(cap: cv2.VideoCapture, path: Path, into: np.ndarray | None = None) -> np.ndarray | None:
@@ -107,10 +114,15 @@ def _bgr(cap: cv2.VideoCapture, path: Path, into: np.ndarray | None = None) -> n
 
 
 def read_frames(path: Path, limit: int | None = None, step: float | None = None) -> Iterator[np.ndarray]:
-    """BGR frames uint8 [H, W, 3] of ``path`` in order on the clock of ``step`` (:func:`_clock`), at most
+    """BGR frames uint8 [H, W, 3] of ``path`` in order on the clock of ``step`` (:class:`_Clock`), at most
     ``limit``."""
-    for cap in _clock(path, limit, step):
-        frame = _bgr(cap, path)
+    yield from _converted(_Clock(path, limit, step))
+
+
+def _converted(clock: _Clock) -> Iterator[np.ndarray]:
+    """The BGR frames uint8 [H, W, 3] of a :class:`_Clock`, until one cannot be converted."""
+    for cap in clock:
+        frame = _bgr(cap, clock.path)
         if frame is None:
             return
         yield frame
@@ -121,7 +133,7 @@ def bgr_batches(path: Path, batch_size: int, limit: int | None = None, step: flo
     """:func:`read_frames` in batches uint8 [b, H, W, 3] of ``batch_size`` (the last may be shorter), each frame
     converted straight into its batch (no copy of a phone video's large frames)."""
     batch, n = None, 0
-    for cap in _clock(path, limit, step):
+    for cap in _Clock(path, limit, step):
         if batch is None:
             first = _bgr(cap, path)
             if first is None:
@@ -219,13 +231,16 @@ def _nearest_samples(shown: tuple[int, int], pw: int, ph: int, nw: int, nh: int)
 
 
 def decode_gray(path: Path, framing: Framing) -> Video:
-    """Decode every frame once: BGR → luminance (ITU-R BT.601) → fitted into the framing's resolution², at the
-    video's own rate (ingest puts the frames on the framing's clock, with their labels).
+    """Decode every frame of ``path`` once and convert those the framing's clock keeps: BGR → luminance (ITU-R
+    BT.601) → fitted into the framing's resolution². Clock frame j is source frame ``framing.positions(...)[j]``;
+    ingest matches the labels against ``source_frames`` and keeps the clock frames of the frames it keeps, which
+    are a prefix of these. A 60 fps phone video has half its frames decoded but never converted.
 
     Raises :class:`McatError` when the file cannot be opened, yields no frame, ends before the frame
     count its container announces (a truncated or corrupt file), or gives no frame rate.
     """
     info = probe(path)
-    frames = [gray_frame(frame, framing) for frame in read_frames(path)]
-    check_decoded(path, len(frames), info.announced)
-    return Video(np.stack(frames), info.checked_fps(path), info.width, info.height)
+    clock = _Clock(path, step=framing.step(info.fps) if info.fps > 0 else None)
+    frames = [gray_frame(frame, framing) for frame in _converted(clock)]
+    check_decoded(path, clock.grabbed if frames else 0, info.announced)
+    return Video(np.stack(frames), clock.grabbed, info.checked_fps(path), info.width, info.height)

@@ -95,8 +95,8 @@ def ingest_recording(rec: SourceRecording, params: IngestParams, root: Path, fol
     """Decode, label and write one recording into ``folder`` (atomically); returns its meta."""
     framing = framing_of(params)
     video = decode_gray(rec.video, framing)
-    labels, notes = rec.read_labels(len(video.frames))
-    n = reconcile(rec.recording_id, "labels", len(video.frames), len(labels), params.allow_trim)
+    labels, notes = rec.read_labels(video.source_frames)
+    n = reconcile(rec.recording_id, "labels", video.source_frames, len(labels), params.allow_trim)
     raw = None if rec.masks is None else read_provided_masks(rec.masks)
     if raw is not None:
         n = reconcile(rec.recording_id, "masks", n, len(raw), params.allow_trim)
@@ -106,13 +106,13 @@ def ingest_recording(rec: SourceRecording, params: IngestParams, root: Path, fol
         "format": STORE_FORMAT, "recording_id": rec.recording_id, "split": rec.split, "domain": rec.domain, "subject": rec.subject,
         "fps": framing.fps or video.fps, "source_fps": video.fps, "fit": framing.fit, "n_frames": len(positions),
         "source_frames": n, "source_width": video.width, "source_height": video.height,
-        "resolution": params.resolution, "trimmed_frames": len(video.frames) - n,
+        "resolution": params.resolution, "trimmed_frames": video.source_frames - n,
         "trimmed_labels": len(labels) - n, "has_provided_masks": masks is not None,
         "label_notes": notes, "sha256": sources, "params_digest": params_digest,
         "files": {kind: path.relative_to(root).as_posix() for kind, path in rec.files.items()},
     }
     with atomic_dir(folder) as tmp:
-        np.save(tmp / FRAMES, video.frames[positions])
+        np.save(tmp / FRAMES, video.frames[:len(positions)])  # decoded on the clock: its first frames
         np.save(tmp / LABELS, labels[positions].astype(np.int16))
         if masks is not None:
             np.save(tmp / PROVIDED_MASKS, masks)
