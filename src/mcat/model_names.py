@@ -19,4 +19,6 @@ def reads_pose(input_mode: str) -> bool:
 def reads_frames(input_mode: str) -> bool:
     """Whether a model of ``input_mode`` reads the grayscale frames (channel 0 of its clips), not only the masks."""
     return input_mode in ("raw", "both", "both+pose")
+
+
 FUSIONS = ("cross_attention", "add", "concat", "none")

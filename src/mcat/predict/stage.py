@@ -191,11 +191,10 @@ def segmenter_threads(params: PredictParams, estimator) -> int | None:
 def read_video(segmenter, estimator, video: Path, framing: Framing, batch_size: int, pose_every: int = 1,
                pose_thread: bool = False, gray: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """One decode of a new video on the model's clock: gray frames uint8 [N, R, R] (zeros without ``gray``, for a
-    model that reads masks only: converting and fitting a phone video's large frames costs as much as decoding
-    them), masks uint8 [N, R, R] from
-    ``segmenter`` (``batch_size`` frames a call) and, with a pose ``estimator``, keypoints float32 [N, K, 3] in the
-    model's frame, each frame cropped around its mask (as ``mcat pose`` does), estimated on every ``pose_every``-th
-    frame and interpolated between (:class:`~mcat.pose.stage.CroppedPose`).
+    model that reads masks only, which spares converting and fitting a phone video's large frames), masks uint8
+    [N, R, R] from ``segmenter`` (``batch_size`` frames a call) and, with a pose ``estimator``, keypoints float32
+    [N, K, 3] in the model's frame, each frame cropped around its mask (as ``mcat pose`` does), estimated on every
+    ``pose_every``-th frame and interpolated between (:class:`~mcat.pose.stage.CroppedPose`).
 
     With ``pose_thread`` the estimator reads each batch in a second thread while the next one is decoded and
     segmented (LiteRT, OpenCV and torch let go of Python's lock while they compute), at most ``AHEAD`` batches
