@@ -130,8 +130,9 @@ def _converted(clock: _Clock) -> Iterator[np.ndarray]:
 
 def bgr_batches(path: Path, batch_size: int, limit: int | None = None, step: float | None = None,
                 ) -> Iterator[np.ndarray]:
-    """:func:`read_frames` in batches uint8 [b, H, W, 3] of ``batch_size`` (the last may be shorter), each frame
-    converted straight into its batch (no copy of a phone video's large frames)."""
+    """:func:`read_frames` in batches uint8 [b, H, W, 3] of ``batch_size`` (the last may be shorter): each frame but a
+    batch's first (which gives the batch its size) converted straight into its slot, with no stacking copy of a phone
+    video's large frames. Each batch is a new array: a reader may hold one while the next is decoded."""
     batch, n = None, 0
     for cap in _Clock(path, limit, step):
         if batch is None:
