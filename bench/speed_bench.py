@@ -80,6 +80,7 @@ def main() -> None:
     data = build_data(params, work / "data", args.workers)
     result = run_experiments(params, *data[:3], work / "models", work / "experiments", pose=data.pose)
     print(result.markdown)
+    print(result.curves_markdown)
 
     # 2. the same models on another, equally valid test set
     alt = test_only(params, args.alt_seed)

@@ -129,7 +129,8 @@ def _experiments(params: Params, args: argparse.Namespace) -> None:
     result = run_experiments(params, args.windows, args.store, args.masks, args.models, args.reports, pose=args.pose,
                              tracking=_tracking(params, args))
     print(result.markdown, end="")
-    print(f"table in {result.table}")
+    print(f"\nspeed curves (the speed test's macro-F1 per playback factor):\n{result.curves_markdown}", end="")
+    print(f"tables in {result.table.parent}: table.md, curves.md (curves.png)")
 
 
 def _metrics(params: Params, args: argparse.Namespace) -> None:

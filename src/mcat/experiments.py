@@ -1,7 +1,9 @@
 """``mcat experiments``: a matrix of (model, input mode, options, tempo augmentation) trained and evaluated on
 the same windows once per seed, each run also put through the speed stress test, and written as tables in the
 layout of the paper's Tables 2–4: one row per run (``table.csv``, linked to its MLflow run) and one row per
-configuration with the mean and the 95% confidence interval over seeds (``summary.csv``, ``table.md``).
+configuration with the mean and the 95% confidence interval over seeds (``summary.csv``, ``table.md``); and each
+configuration's speed curve, the speed test's macro-F1 at every playback factor with its interval over seeds
+(``curves.csv``, ``curves.md``, ``curves.png``).
 
 The interval is Student's t over seeds: it measures how much a result moves with the training seed on this
 test set, not how it would move on other test recordings (the test split must be large enough for that).
@@ -19,7 +21,7 @@ import numpy as np
 from mcat.atomic import write_csv, write_text
 from mcat.config import ExperimentRun, MlflowParams, Params
 from mcat.evaluate.stage import evaluate
-from mcat.speedtest.stage import speedtest
+from mcat.speedtest.stage import save_speed_plot, speedtest
 from mcat.train.stage import train
 
 # The paper's figures on its fast (test) executions — Table 2, and Tables 3–4 for the ablations — as
@@ -52,6 +54,8 @@ class ExperimentsResult:
     summary: list[dict]  # one per configuration: <measure>_mean, <measure>_ci95, seeds
     table: Path
     markdown: str
+    curves: list[dict]  # one per configuration and speed factor: macro_f1_mean, macro_f1_ci95, seeds
+    curves_markdown: str
 
 
 def options_text(run: ExperimentRun) -> str:
@@ -132,7 +136,12 @@ def run_experiments(params: Params, windows: Path, store: Path, masks: Path, mod
     write_csv(reports / "summary.csv", summary_columns, ([row[c] for c in summary_columns] for row in summary))
     markdown = markdown_table(summary)
     write_text(reports / "table.md", markdown)
-    return ExperimentsResult(rows, summary, reports / "table.md", markdown)
+    curves = summarise_curves(rows)
+    write_csv(reports / "curves.csv", CURVE_COLUMNS, ([row[c] for c in CURVE_COLUMNS] for row in curves))
+    curves_text = curves_table(curves)
+    write_text(reports / "curves.md", curves_text)
+    curves_png(reports / "curves.png", curves)
+    return ExperimentsResult(rows, summary, reports / "table.md", markdown, curves, curves_text)
 
 
 def summarise_runs(rows: list[dict]) -> list[dict]:
@@ -152,6 +161,64 @@ def summarise_runs(rows: list[dict]) -> list[dict]:
             summary[f"{measure}_mean"], summary[f"{measure}_ci95"] = mean_ci95([r.get(measure) for r in runs])
         out.append(summary)
     return out
+
+
+CURVE_COLUMNS = ["config", "factor", "seeds", "macro_f1_mean", "macro_f1_ci95"]
+
+
+def curve_points(text: str) -> dict[float, float]:
+    """A run's ``speed_curve`` as ``table.csv`` writes it (``0.5x:0.650 1x:0.678 ...``; factors the speed test
+    skipped are left out) → {factor: macro-F1}."""
+    return {float(factor.removesuffix("x")): float(f1) for factor, f1 in (p.split(":") for p in text.split())}
+
+
+def summarise_curves(rows: list[dict]) -> list[dict]:
+    """Each configuration's speed curve over its seeds, in first-seen order: one row per configuration and
+    playback factor with ``macro_f1_mean`` / ``macro_f1_ci95`` over the ``seeds`` whose speed test scored it."""
+    configs: dict[str, list[dict[float, float]]] = {}
+    for row in rows:
+        configs.setdefault(row["config"], []).append(curve_points(row.get("speed_curve", "")))
+    out = []
+    for name, curves in configs.items():
+        for factor in sorted({f for curve in curves for f in curve}):
+            values = [curve[factor] for curve in curves if factor in curve]
+            mean, ci = mean_ci95(values)
+            out.append({"config": name, "factor": factor, "seeds": len(values), "macro_f1_mean": mean,
+                        "macro_f1_ci95": ci})
+    return out
+
+
+def curves_table(curves: list[dict]) -> str:
+    """The speed curves of :func:`summarise_curves` as a markdown table: per configuration, the speed test's
+    macro-F1 at each playback factor in percent, mean ± 95% CI over seeds."""
+    factors = sorted({c["factor"] for c in curves})
+    by_config: dict[str, dict[float, dict]] = {}
+    for c in curves:
+        by_config.setdefault(c["config"], {})[c["factor"]] = c
+    lines = ["| Configuration | Seeds | " + " | ".join(f"F1 at {f:g}x" for f in factors) + " |",
+             "|---|---|" + "---|" * len(factors)]
+    for name, points in by_config.items():
+        cells = [_pm(points[f], "macro_f1") if f in points else "–" for f in factors]
+        lines.append(f"| {name} | {max(p['seeds'] for p in points.values())} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def curves_png(path: Path, curves: list[dict]) -> None:
+    """The speed curves of :func:`summarise_curves`: macro-F1 against the playback factor (log axis), one line
+    per configuration with its 95% interval as error bars."""
+    from mcat.evaluate.plots import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    by_config: dict[str, list[dict]] = {}
+    for c in curves:
+        by_config.setdefault(c["config"], []).append(c)
+    for name, points in by_config.items():
+        ci = [0.0 if not math.isfinite(p["macro_f1_ci95"]) else p["macro_f1_ci95"] for p in points]
+        ax.errorbar([p["factor"] for p in points], [p["macro_f1_mean"] for p in points], yerr=ci, marker="o",
+                    capsize=3, label=f"{name} ({max(p['seeds'] for p in points)} seeds)")
+    save_speed_plot(fig, ax, path, sorted({c["factor"] for c in curves}), "macro-F1, mean ± 95% CI over seeds",
+                    "speed curves per configuration")
 
 
 def _pm(row: dict, measure: str) -> str:

@@ -149,15 +149,20 @@ def _plot(path: Path, curve: dict[str, list[dict[str, Any]]]) -> None:
         line, = ax.plot(x, [r["macro_f1"] for r in scored], marker="o", label=f"{split} macro-F1")
         ax.plot(x, [r["accuracy"] for r in scored], marker="s", linestyle="--", color=line.get_color(),
                 label=f"{split} accuracy")
+    save_speed_plot(fig, ax, path, sorted({r["factor"] for rows in curve.values() for r in rows}), "score",
+                    "speed stress test")
+
+
+def save_speed_plot(fig, ax, path: Path, factors: list[float], ylabel: str, title: str) -> None:
+    """Finish a plot of scores in [0, 1] against the playback ``factors`` (log axis, one tick each) and save it."""
     ax.set_xscale("log")
-    factors = sorted({r["factor"] for rows in curve.values() for r in rows})
     ax.set_xticks(factors, [f"{f:g}x" for f in factors])
     ax.minorticks_off()
     ax.set_ylim(0, 1)
     ax.set_xlabel("speed factor (playback of the recordings)")
-    ax.set_ylabel("score")
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title("speed stress test")
+    ax.set_title(title)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    pyplot().close(fig)
