@@ -20,6 +20,7 @@ import numpy as np
 
 from mcat.atomic import write_csv, write_text
 from mcat.config import ExperimentRun, MlflowParams, Params
+from mcat.evaluate.plots import pyplot
 from mcat.evaluate.stage import evaluate
 from mcat.speedtest.stage import save_speed_plot, speedtest
 from mcat.train.stage import train
@@ -206,8 +207,6 @@ def curves_table(curves: list[dict]) -> str:
 def curves_png(path: Path, curves: list[dict]) -> None:
     """The speed curves of :func:`summarise_curves`: macro-F1 against the playback factor (log axis), one line
     per configuration with its 95% interval as error bars."""
-    from mcat.evaluate.plots import pyplot
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     by_config: dict[str, list[dict]] = {}
