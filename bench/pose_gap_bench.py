@@ -4,7 +4,7 @@ time.
     python bench/pose_gap_bench.py LABEL=MODEL[,MODEL...] [LABEL=MODEL[,MODEL...]] --estimated DIR
                                    [--provided data/pose] [--windows data/windows] [--store data/ingested]
                                    [--masks data/masks] [--work DIR] [--device cpu|cuda|auto]
-                                   [--write-convention DIR]
+                                   [--write-convention DIR] [--scales 0.25,0.5,0.75]
 
 Each ``LABEL=`` group is one training configuration, one model file per seed (e.g. ``none=a.pt,b.pt,c.pt
 noise=d.pt,e.pt,f.pt``). ``--provided`` holds the keypoints the models were trained on (the renderer's exact
@@ -16,6 +16,11 @@ pose.backend=blazepose --out DIR``), as ``mcat predict`` would. Every model is s
 - missed people only: provided, but nobody in the frames where the estimator found nobody;
 - misplaced joints only: estimated, but provided in the frames where the estimator found nobody;
 - estimated: what prediction gives.
+
+With ``--scales``, one more set per scale s between the first two and the third: *joints off by s×*, the misplaced
+joints only, each moved from its provided place by s times the estimator's displacement (s = 1 is *misplaced joints
+only*; joints the estimator does not see stay unseen). They answer how good a pose model must be for a model, or a
+reading of the keypoints (``pose_frame``), to pay: the estimator's errors on renders may not be those on real people.
 
 First prints, per split, how the estimator's keypoints differ from the provided ones (frames with nobody found;
 quantiles of a joint's displacement where both see it, in frame units), and the same for the provided keypoints
@@ -54,6 +59,16 @@ SETS = ("provided", "missed people only", "misplaced joints only", "estimated")
 QUANTILES = (0.25, 0.5, 0.75, 0.9)
 
 
+def scaled(scale: float) -> str:
+    """The name of the keypoint set whose misplaced joints are off by ``scale`` times the estimator's displacement."""
+    return f"joints off by {scale:g}x"
+
+
+def set_names(scales: list[float]) -> list[str]:
+    """The keypoint sets scored, in the order of the table: :data:`SETS` with the scaled ones before the third."""
+    return [*SETS[:2], *map(scaled, scales), *SETS[2:]]
+
+
 def nobody(pose: np.ndarray) -> np.ndarray:
     """bool [N, 1, 1]: the frames of keypoints [N, K, 3] where no joint is seen."""
     return ~(pose[..., 2] > 0).any(axis=1)[:, None, None]
@@ -82,13 +97,32 @@ def pair(provided: Path, estimated: Path, ids: list[str]) -> tuple[np.ndarray, n
     return np.concatenate(exact), np.concatenate(guessed)
 
 
-def keypoint_sets(provided: Path, estimated: Path, work: Path) -> dict[str, Path]:
-    """The four keypoint stores of the module docstring under ``work`` (the two given ones as they are)."""
+def folder_name(name: str) -> str:
+    """The folder of keypoint set ``name`` (its words joined by underscores)."""
+    return name.replace(" ", "_")
+
+
+def off_by(scale: float):
+    """Keypoints [N, K, 3] from provided ``p`` and estimated ``e``: the estimator's misplaced joints only, each
+    ``scale`` times as far from its provided place (the provided ones where the estimator found nobody, unseen where
+    it does not see the joint)."""
+    def mix(p: np.ndarray, e: np.ndarray) -> np.ndarray:
+        both = (p[..., 2:] > 0) & (e[..., 2:] > 0)
+        moved = np.concatenate([np.where(both, p[..., :2] + scale * (e[..., :2] - p[..., :2]), e[..., :2]),
+                                e[..., 2:]], axis=-1)
+        return np.where(nobody(e), p, moved)
+    return mix
+
+
+def keypoint_sets(provided: Path, estimated: Path, work: Path, scales: list[float] = ()) -> dict[str, Path]:
+    """The keypoint stores of the module docstring under ``work`` (the two given ones as they are), one more per
+    scale of ``scales`` (:func:`off_by`)."""
     mixes = {"missed people only": lambda p, e: np.where(nobody(e), 0, p),
+             **{scaled(scale): off_by(scale) for scale in scales},
              "misplaced joints only": lambda p, e: np.where(nobody(e), p, e)}
     out = {"provided": provided, "estimated": estimated}
     for name, mix in mixes.items():
-        folder = work / "keypoints" / name.replace(" ", "_")
+        folder = work / "keypoints" / folder_name(name)
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(estimated, folder, ignore=shutil.ignore_patterns("*.npy"))  # the estimated store's stamps
         for i in recordings(provided, estimated):
@@ -196,6 +230,17 @@ def group(text: str) -> tuple[str, list[Path]]:
     return label, [Path(m) for m in models.split(",")]
 
 
+def scales(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or any(not 0 <= v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: give fractions from 0 up to 1 (1 is misplaced joints only), "
+                                         "e.g. 0.25,0.5,0.75")
+    return sorted(set(values))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", type=group, nargs="*", help="LABEL=MODEL[,MODEL...], one model per seed")
@@ -208,6 +253,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="where the models score (cpu, as the pipeline on a CPU)")
     parser.add_argument("--write-convention", type=Path, metavar="DIR",
                         help="also write the provided keypoints moved into the estimator's convention to DIR")
+    parser.add_argument("--scales", type=scales, default=[], metavar="S,S,...",
+                        help="also score the misplaced joints at these fractions of the estimator's displacement")
     args = parser.parse_args()
     if not args.groups and not args.write_convention:
         parser.error("give at least one LABEL=MODEL[,MODEL...] group to score, or --write-convention DIR")
@@ -220,13 +267,13 @@ def main() -> None:
         write_convention(args.provided, args.estimated, args.store, args.write_convention, params.pose.min_visibility)
     if not args.groups:
         return
-    sets = keypoint_sets(args.provided, args.estimated, args.work)
+    sets = keypoint_sets(args.provided, args.estimated, args.work, args.scales)
     params = params.evaluate.model_copy(update={"splits": ["test"]})
     scores: dict[str, dict[str, list[dict]]] = {}
     for label, models in args.groups:
         for name, pose in sets.items():
             for k, model in enumerate(models):
-                reports = args.work / "reports" / label / name.replace(" ", "_") / str(k)
+                reports = args.work / "reports" / label / folder_name(name) / str(k)
                 test = evaluate(params, model, args.windows, args.store, args.masks, reports, pose=pose,
                                 device=args.device).metrics["test"]
                 scores.setdefault(label, {}).setdefault(name, []).append(
@@ -237,7 +284,7 @@ def main() -> None:
     print("| keypoints at test | " + " | ".join(f"{lb}: F1 | {lb}: acc. | {lb}: F1 − provided" for lb in labels)
           + "".join(f" | F1, {lb} − {labels[0]} (paired)" for lb in paired) + " |")
     print("|---|" + "---|---|---|" * len(labels) + "---|" * len(paired))
-    for name in SETS:
+    for name in set_names(args.scales):
         f1 = {label: [s["macro_f1"] for s in scores[label][name]] for label in labels}
         row = []
         for label in labels:

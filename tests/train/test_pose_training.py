@@ -167,7 +167,7 @@ def test_what_cannot_give_a_pose_model_keypoints_says_so_in_one_line(pose_model,
 
 def test_the_pose_gap_bench_takes_one_error_at_a_time(pose_model, tiny_windows, tiny_pose, tmp_path):
     """bench/pose_gap_bench.py on an 'estimated' store that lost the person in some frames and moved every joint:
-    each mixed store carries exactly the one error it names."""
+    each mixed store carries exactly the one error it names, the scaled one (--scales) that error at half its size."""
     import subprocess
     import sys
 
@@ -185,12 +185,13 @@ def test_the_pose_gap_bench_takes_one_error_at_a_time(pose_model, tiny_windows, 
     windows, store, masks = tiny_windows
     proc = subprocess.run([sys.executable, "bench/pose_gap_bench.py", f"a={model},{model}", f"b={model},{model}",
                            "--estimated", str(estimated), "--provided", str(tiny_pose), "--windows", str(windows),
-                           "--store", str(store), "--masks", str(masks), "--work", str(tmp_path / "work")],
+                           "--store", str(store), "--masks", str(masks), "--work", str(tmp_path / "work"),
+                           "--scales", "0.5"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "keypoints at test" not in line]
-    assert [r.split(" | ")[0][2:] for r in rows] == ["provided", "missed people only", "misplaced joints only",
-                                                      "estimated"]
+    assert [r.split(" | ")[0][2:] for r in rows] == ["provided", "missed people only", "joints off by 0.5x",
+                                                      "misplaced joints only", "estimated"]
     assert all(r.endswith("+0.0 ± 0.0 |") for r in rows)  # the same model in both groups: no difference
     for name, rid in (("missed_people_only", "test_000"), ("misplaced_joints_only", "test_000")):
         mixed = np.load(tmp_path / "work/keypoints" / name / f"{rid}.npy")
@@ -198,21 +199,27 @@ def test_the_pose_gap_bench_takes_one_error_at_a_time(pose_model, tiny_windows, 
         kept = exact if name == "missed_people_only" else moved
         np.testing.assert_array_equal(mixed[1::3], kept[1::3])
         np.testing.assert_array_equal(mixed[::3], 0 if name == "missed_people_only" else exact[::3])
+    halfway = np.load(tmp_path / "work/keypoints/joints_off_by_0.5x/test_000.npy")
+    seen = exact[1::3, :, 2:] > 0
+    np.testing.assert_allclose(halfway[1::3], np.where(seen, (exact[1::3] + moved[1::3]) / 2, moved[1::3]), atol=1e-6)
+    np.testing.assert_array_equal(halfway[::3], exact[::3])
     assert set(json.loads((tmp_path / "work/scores.json").read_text())) == {"a", "b"}
 
 
 def test_the_pose_gap_bench_writes_a_store_in_the_estimators_convention(tiny_windows, tiny_pose, tmp_path):
     """--write-convention alone: an estimator that agrees with the provided keypoints has no convention of its own,
-    so the written store is the provided one; no mixed store is written; and it refuses to overwrite an input."""
+    so the written store is the provided one; no mixed store is written; and it refuses to overwrite an input, or
+    scales that are not fractions below 1, in one line."""
     import subprocess
     import sys
 
     _, store, _ = tiny_windows
 
-    def bench(out: Path) -> subprocess.CompletedProcess:
+    def bench(out: Path, *more: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "bench/pose_gap_bench.py", "--estimated", str(tiny_pose), "--provided",
                                str(tiny_pose), "--store", str(store), "--work", str(tmp_path / "work"),
-                               "--write-convention", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                               "--write-convention", str(out), *more], cwd=ROOT, capture_output=True, text=True,
+                              timeout=600)
 
     proc = bench(tmp_path / "convention")
     assert proc.returncode == 0, proc.stderr
@@ -224,6 +231,11 @@ def test_the_pose_gap_bench_writes_a_store_in_the_estimators_convention(tiny_win
     refused = bench(tiny_pose)
     assert refused.returncode == 1 and "would be overwritten" in refused.stderr and "Traceback" not in refused.stderr
     assert {p.name: p.read_bytes() for p in tiny_pose.iterdir() if p.is_file()} == before
+    for scales in ("1.5", "0.5,x"):
+        refused = bench(tmp_path / "other", "--scales", scales)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert f"argument --scales: '{scales}': give fractions from 0 up to 1" in refused.stderr.splitlines()[-1]
+    assert not (tmp_path / "other").exists()
 
 
 def test_evaluation_and_the_speed_test_score_each_frame_once_as_clip_by_clip(pose_model, tiny_windows, tiny_pose):
