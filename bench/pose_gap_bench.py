@@ -19,7 +19,7 @@ pose.backend=blazepose --out DIR``), as ``mcat predict`` would. Every model is s
 
 With ``--scales``, one more set per scale s between the first two and the third: *joints off by s×*, the misplaced
 joints only, each moved from its provided place by s times the estimator's displacement (s = 1 is *misplaced joints
-only*; joints the estimator does not see stay unseen). They answer how good a pose model must be for a model, or a
+only*; each joint keeps the estimator's visibility). They answer how good a pose model must be for a model, or a
 reading of the keypoints (``pose_frame``), to pay: the estimator's errors on renders may not be those on real people.
 
 First prints, per split, how the estimator's keypoints differ from the provided ones (frames with nobody found;
@@ -104,8 +104,8 @@ def folder_name(name: str) -> str:
 
 def off_by(scale: float):
     """Keypoints [N, K, 3] from provided ``p`` and estimated ``e``: the estimator's misplaced joints only, each
-    ``scale`` times as far from its provided place (the provided ones where the estimator found nobody, unseen where
-    it does not see the joint)."""
+    ``scale`` times as far from its provided place, with the estimator's visibility (the provided keypoints where the
+    estimator found nobody; the estimator's where the provided ones do not see the joint)."""
     def mix(p: np.ndarray, e: np.ndarray) -> np.ndarray:
         both = (p[..., 2:] > 0) & (e[..., 2:] > 0)
         moved = np.concatenate([np.where(both, p[..., :2] + scale * (e[..., :2] - p[..., :2]), e[..., :2]),
