@@ -183,6 +183,8 @@ FAULTS = [
     Fault("negative lr", ["train", "-S", "train.lr=-0.1"], nothing, r"train.lr = -0.1.*greater than 0"),
     Fault("unknown model", ["train", "-S", "train.model=resnet"], nothing, r"unknown model 'resnet'"),
     Fault("unknown input mode", ["train", "-S", "train.input_mode=rgb"], nothing, r"input_mode = 'rgb'"),
+    Fault("unknown joint visibility", ["pose", "-S", "pose.blazepose.visibility=maybe"], nothing,
+          r"visibility = 'maybe'.*'seen' or 'confidence'"),
     Fault("string for a number", ["register", "-S", "registry.register_min_test_macro_f1=high"], nothing,
           r"register_min_test_macro_f1 = 'high'.*valid number"),
     Fault("reversed range", ["train", "-S", "train.augment.crop_scale=[0.9,0.5]"], nothing, r"low <= high"),

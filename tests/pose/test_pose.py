@@ -10,10 +10,12 @@ import pytest
 from conftest import ROOT, tiny_params, with_source
 from mcat.cli import main
 from mcat.config import YoloPoseParams
+from mcat.data.boxes import mask_box
 from mcat.data.framewise import read_framewise
 from mcat.errors import McatError
 from mcat.ingest.stage import ingest
 from mcat.masks.stage import generate_masks
+from mcat.pose.blazepose import BlazePose
 from mcat.pose.joints import JOINTS, K
 from mcat.pose.stage import estimate_pose, interpolated
 from mcat.pose.yolo import YoloPose
@@ -87,6 +89,21 @@ def test_blazepose_finds_the_rendered_joints(tiny_store, tiny_dataset, tmp_path)
     for row in quality(tmp_path / "pose").values():  # measured 0.027-0.031 and 0.88-0.92
         assert float(row["error_vs_provided"]) < 0.045 and float(row["pck_vs_provided"]) > 0.75
         assert 0 < float(row["jitter"]) < 0.05
+
+
+@needs_models
+def test_blazepose_gives_seen_joints_visibility_one_at_the_same_places(tiny_dataset):
+    import cv2
+
+    capture = cv2.VideoCapture(str(tiny_dataset / "videos" / "val_000.mp4"))
+    frames = [capture.read()[1] for _ in range(8)]
+    box = mask_box(np.load(tiny_dataset / "masks" / "val_000.npz")["masks"][0])
+    params = tiny_params().pose.blazepose.model_copy(update={"model": str(BLAZEPOSE)})
+    confidence, seen = (np.stack([BlazePose(params.model_copy(update={"visibility": v})).estimate(f, box)
+                                  for f in frames]) for v in ("confidence", "seen"))
+    placed = confidence[..., 2] > 0
+    assert placed.mean() > 0.9 and (confidence[placed][:, 2] < 0.99).any()  # the model's scores are not all 1
+    assert np.array_equal(seen[..., :2], confidence[..., :2]) and np.array_equal(seen[..., 2], placed)
 
 
 def test_yolo_pose_from_its_yaml_runs_and_refuses_a_segmentation_model(ultralytics_home, tiny_dataset):

@@ -217,6 +217,9 @@ class BlazePoseParams(Strict):
     model: str = Field(min_length=1, description="MediaPipe BlazePose landmark .tflite file (pose_landmark_lite)")
     min_presence: float = Field(ge=0, le=1, description="the model's person score below which a frame has no pose")
     crop_scale: float = Field(ge=1, le=3, description="the crop's side: the person mask box's longer side times this")
+    visibility: Literal["seen", "confidence"] = Field(
+        description="a joint's visibility: seen = 1 for every joint placed in the frame (the provided keypoints' "
+                    "convention, which models train on), confidence = the model's own visibility score")
 
 
 class YoloPoseParams(YoloBase):
